@@ -1,0 +1,251 @@
+//! The broker: owner of every context it starts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use super::context::Context;
+use crate::error::ConnectError;
+use crate::method::LocalOptions;
+use crate::router::{
+    self, Connection, ConnectionSettings, EndReason, LaunchPlan, OutputHandler, log_output,
+};
+use crate::wire::{DEFAULT_MAX_MESSAGE_SIZE, DecodeLimits};
+
+/// Default time between asking a child to exit, SIGTERM and SIGKILL.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Configures a [`Broker`].
+pub struct BrokerBuilder {
+    max_message_size: usize,
+    shutdown_grace: Duration,
+    output: Option<OutputHandler>,
+    decode_limits: DecodeLimits,
+}
+
+impl Default for BrokerBuilder {
+    fn default() -> Self {
+        BrokerBuilder {
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            output: None,
+            decode_limits: DecodeLimits::default(),
+        }
+    }
+}
+
+impl BrokerBuilder {
+    /// Largest message accepted or sent, both ways (default 128 MiB). A larger
+    /// argument or result fails the call with a clear error; nothing is dropped.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes.min(u32::MAX as usize);
+        self
+    }
+
+    /// Time a child gets to exit after being asked, and again after SIGTERM,
+    /// before SIGKILL (default 3 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Where output from children goes (default: tracing events, see
+    /// [`log_output`]).
+    pub fn on_output(mut self, handler: OutputHandler) -> Self {
+        self.output = Some(handler);
+        self
+    }
+
+    /// Limits for decoding values sent by children.
+    pub fn decode_limits(mut self, limits: DecodeLimits) -> Self {
+        self.decode_limits = limits;
+        self
+    }
+
+    /// The broker. Needs no runtime to be created; contexts are started from a
+    /// tokio runtime.
+    pub fn build(self) -> Broker {
+        Broker {
+            shared: Arc::new(Shared {
+                settings: ConnectionSettings {
+                    max_message_size: self.max_message_size,
+                    decode_limits: self.decode_limits,
+                    output: self.output.unwrap_or_else(log_output),
+                    shutdown_grace: self.shutdown_grace,
+                },
+                contexts: Mutex::new(HashMap::new()),
+                next_id: AtomicU32::new(1),
+                shut_down: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+struct Shared {
+    settings: ConnectionSettings,
+    contexts: Mutex<HashMap<u32, Arc<Connection>>>,
+    next_id: AtomicU32,
+    shut_down: AtomicBool,
+}
+
+impl Shared {
+    fn contexts(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Arc<Connection>>> {
+        // Each operation on the map is a single insert/remove/clone.
+        self.contexts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Starts contexts and owns them: when the broker shuts down or is dropped, every
+/// context it started is stopped (asked to exit, then SIGTERM, then SIGKILL) and
+/// every pending call fails with [`BROKER_SHUTDOWN`](crate::messages::BROKER_SHUTDOWN).
+/// Cheap to clone; the last clone's drop shuts down.
+#[derive(Clone)]
+pub struct Broker {
+    shared: Arc<Shared>,
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        Broker::new()
+    }
+}
+
+impl Broker {
+    /// A broker with default settings.
+    pub fn new() -> Broker {
+        BrokerBuilder::default().build()
+    }
+
+    /// Configure a broker.
+    pub fn builder() -> BrokerBuilder {
+        BrokerBuilder::default()
+    }
+
+    /// Start a Python interpreter on this machine as a new context.
+    pub async fn local(&self, options: LocalOptions) -> Result<Context, ConnectError> {
+        let id = self.allocate_id()?;
+        let name = options.context_name(id);
+        let plan = options.plan().await?;
+        self.connect(id, name, plan).await
+    }
+
+    /// Start a context from a launch plan made by a method.
+    pub async fn connect_plan(
+        &self,
+        name: Option<String>,
+        plan: LaunchPlan,
+    ) -> Result<Context, ConnectError> {
+        let id = self.allocate_id()?;
+        let name = name.unwrap_or_else(|| format!("context.{id}"));
+        self.connect(id, name, plan).await
+    }
+
+    fn allocate_id(&self) -> Result<u32, ConnectError> {
+        if self.shared.shut_down.load(Ordering::Acquire) {
+            return Err(ConnectError::BrokerShutdown);
+        }
+        Ok(self.shared.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    async fn connect(
+        &self,
+        id: u32,
+        name: String,
+        plan: LaunchPlan,
+    ) -> Result<Context, ConnectError> {
+        let connection = router::connect(id, name, plan, self.shared.settings.clone()).await?;
+        if self.shared.shut_down.load(Ordering::Acquire) {
+            connection.shutdown(EndReason::BrokerShutdown).await;
+            return Err(ConnectError::BrokerShutdown);
+        }
+        self.shared.contexts().insert(id, connection.clone());
+        tokio::spawn(forget_when_ended(
+            Arc::downgrade(&self.shared),
+            connection.clone(),
+        ));
+        Ok(Context::new(connection))
+    }
+
+    /// The contexts that are running.
+    pub fn contexts(&self) -> Vec<Context> {
+        self.shared
+            .contexts()
+            .values()
+            .cloned()
+            .map(Context::new)
+            .collect()
+    }
+
+    /// Stop every context and refuse new ones. Pending calls fail with the
+    /// broker-shutdown message; returns once every child has exited.
+    pub async fn shutdown(&self) {
+        self.shared.shut_down.store(true, Ordering::Release);
+        let connections: Vec<Arc<Connection>> =
+            self.shared.contexts().drain().map(|(_, c)| c).collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for connection in connections {
+            tasks.spawn(async move {
+                connection.shutdown(EndReason::BrokerShutdown).await;
+                connection.wait_end().await;
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// True once [`shutdown`](Self::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.shared.shut_down.load(Ordering::Acquire)
+    }
+}
+
+async fn forget_when_ended(shared: Weak<Shared>, connection: Arc<Connection>) {
+    connection.wait_end().await;
+    if let Some(shared) = shared.upgrade() {
+        shared.contexts().remove(&connection.id());
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let connections: Vec<Arc<Connection>> = self.contexts().drain().map(|(_, c)| c).collect();
+        if connections.is_empty() {
+            return;
+        }
+        for connection in &connections {
+            connection.shutdown_now(EndReason::BrokerShutdown);
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    for connection in connections {
+                        tokio::spawn(async move {
+                            connection.shutdown(EndReason::BrokerShutdown).await
+                        });
+                    }
+                });
+            }
+            Err(_) => escalate_without_runtime(connections, self.settings.shutdown_grace),
+        }
+    }
+}
+
+/// Outside any runtime nothing can await the children; a thread signals those that
+/// did not exit after their input closed.
+fn escalate_without_runtime(connections: Vec<Arc<Connection>>, grace: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("pyfleet-shutdown".into())
+        .spawn(move || {
+            std::thread::sleep(grace);
+            for connection in &connections {
+                let _ = connection.process().terminate();
+            }
+            std::thread::sleep(grace);
+            for connection in &connections {
+                let _ = connection.process().kill();
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot start the shutdown thread; children will exit when their input closes");
+    }
+}

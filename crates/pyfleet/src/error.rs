@@ -1,0 +1,230 @@
+//! Errors of the public API: starting a context, and calling into one.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::messages;
+use crate::router::ContextEnd;
+use crate::spawn::{ExitStatus, SpawnError};
+use crate::startup::{PythonTarget, StartupError};
+use crate::wire::{DecodeError, EncodeError};
+
+/// Where a bootstrap was when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootStage {
+    /// Waiting for the first-stage loader to announce itself.
+    Loader,
+    /// The loader runs; waiting for the core to start.
+    Core,
+    /// The core runs; waiting for its HELLO.
+    Hello,
+}
+
+impl fmt::Display for BootStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BootStage::Loader => "before the pyfleet loader started",
+            BootStage::Core => "while the pyfleet loader was starting the core",
+            BootStage::Hello => "before the core reported its configuration",
+        })
+    }
+}
+
+/// A context could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The process could not be created.
+    #[error(transparent)]
+    Spawn(#[from] SpawnError),
+    /// The process started but did not become a working context.
+    #[error("{}", describe_bootstrap(context, program, *stage, status, detail, stderr))]
+    Bootstrap {
+        /// The context's name.
+        context: String,
+        /// The program that was started.
+        program: PathBuf,
+        /// How far the bootstrap got.
+        stage: BootStage,
+        /// The process's exit status, if it ended.
+        status: Option<ExitStatus>,
+        /// What went wrong, in words.
+        detail: String,
+        /// The end of what the process wrote to stderr.
+        stderr: String,
+    },
+    /// The bootstrap did not finish in time.
+    #[error(
+        "context {context}: {program} did not finish starting within {}s ({stage}); {}",
+        waited.as_secs_f64(),
+        if stderr.is_empty() { "it wrote nothing to stderr".to_string() } else { format!("its stderr ends with:\n{stderr}") }
+    )]
+    Timeout {
+        /// The context's name.
+        context: String,
+        /// The program that was started.
+        program: PathBuf,
+        /// How far the bootstrap got.
+        stage: BootStage,
+        /// How long it waited.
+        waited: Duration,
+        /// The end of what the process wrote to stderr.
+        stderr: String,
+    },
+    /// The start-up configuration was refused before spawning.
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// The child started but its report differs from the configuration.
+    #[error("context {context} ({target}) did not start as configured:\n{report}")]
+    StartupMismatch {
+        /// The context's name.
+        context: String,
+        /// The interpreter that answered.
+        target: String,
+        /// One line per difference.
+        report: String,
+    },
+    /// The interpreter is not the version its options were chosen for.
+    #[error(
+        "context {context}: the interpreter is {actual}, whose options would be [{actual_args}], \
+         but it was started with [{assumed_args}] for an assumed version; state the right version \
+         or let discovery probe it"
+    )]
+    TargetMismatch {
+        /// The context's name.
+        context: String,
+        /// The interpreter that answered.
+        actual: PythonTarget,
+        /// The options it was started with.
+        assumed_args: String,
+        /// The options it should have had.
+        actual_args: String,
+    },
+    /// The broker was shut down.
+    #[error("{}", messages::BROKER_SHUTDOWN)]
+    BrokerShutdown,
+    /// An option was invalid.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+}
+
+fn describe_bootstrap(
+    context: &str,
+    program: &std::path::Path,
+    stage: BootStage,
+    status: &Option<ExitStatus>,
+    detail: &str,
+    stderr: &str,
+) -> String {
+    let mut text = format!("context {context}: {} ", program.display());
+    match status {
+        Some(status) => text.push_str(&format!("{status} {stage}")),
+        None => text.push_str(&format!("failed {stage}")),
+    }
+    if !detail.is_empty() {
+        text.push_str(": ");
+        text.push_str(detail);
+    }
+    if stage == BootStage::Loader {
+        text.push_str(" (is it a Python interpreter, 2.7 or 3.6 and newer?)");
+    }
+    if !stderr.is_empty() {
+        text.push_str("\nits stderr ends with:\n");
+        text.push_str(stderr);
+    }
+    text
+}
+
+/// An exception raised by the function a call ran in the child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteError {
+    /// Qualified exception type: "ZeroDivisionError", "json.decoder.JSONDecodeError".
+    pub type_name: String,
+    /// `str(exception)`.
+    pub message: String,
+    /// The formatted traceback, as Python prints it, with real file names and lines.
+    pub traceback: String,
+    /// The context the call ran in.
+    pub context: String,
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} (raised in context {})",
+            self.type_name, self.message, self.context
+        )
+    }
+}
+
+impl std::error::Error for RemoteError {}
+
+/// A call did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The function raised an exception.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// The context ended before the call completed (or before it was sent).
+    #[error("{0}")]
+    ContextEnded(Arc<ContextEnd>),
+    /// The broker shut down before the call completed.
+    #[error("{}", messages::BROKER_SHUTDOWN)]
+    BrokerShutdown,
+    /// The message is larger than the broker's maximum message size.
+    #[error(
+        "{}: {size} bytes, the maximum is {max}; {}",
+        messages::MESSAGE_TOO_LARGE,
+        messages::MESSAGE_TOO_LARGE_HINT
+    )]
+    TooLarge {
+        /// Size of the message.
+        size: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// An argument could not be encoded.
+    #[error("cannot encode the call's arguments: {0}")]
+    Encode(#[from] EncodeError),
+    /// The result arrived but could not be decoded into the requested type.
+    #[error("cannot decode the result of {function} from context {context}: {source}")]
+    Decode {
+        /// module.function of the call.
+        function: String,
+        /// The context's name.
+        context: String,
+        /// Why decoding failed.
+        source: DecodeError,
+    },
+    /// The call did not complete in the time allowed.
+    #[error("{function} in context {context} did not complete within {}s", timeout.as_secs_f64())]
+    Timeout {
+        /// module.function of the call.
+        function: String,
+        /// The context's name.
+        context: String,
+        /// The time allowed.
+        timeout: Duration,
+    },
+}
+
+impl CallError {
+    /// The remote exception, if the function raised one.
+    pub fn remote(&self) -> Option<&RemoteError> {
+        match self {
+            CallError::Remote(remote) => Some(remote),
+            _ => None,
+        }
+    }
+
+    /// A context end as the error a pending call receives.
+    pub fn from_end(end: Arc<ContextEnd>) -> CallError {
+        if end.is_broker_shutdown() {
+            CallError::BrokerShutdown
+        } else {
+            CallError::ContextEnded(end)
+        }
+    }
+}

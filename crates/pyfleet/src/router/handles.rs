@@ -1,0 +1,15 @@
+//! Well-known handles, shared with python/pyfleet_core/wire.py.
+
+/// Parent → child: call a function. Body: (module, function, args, kwargs).
+pub const CALL: u32 = 1;
+/// Child → parent: the child's effective configuration, once, after boot.
+pub const HELLO: u32 = 2;
+/// Child → parent: (stream number, bytes) written by user code to sys.stdout/stderr.
+pub const OUTPUT: u32 = 3;
+/// Parent → child: the boot configuration, the first frame after the payload.
+pub const BOOT_CONFIG: u32 = 4;
+/// Child → parent: send the on-demand core module named in the body.
+pub const LOAD_CORE: u32 = 5;
+
+/// Reply handles are allocated from here up; lower numbers are reserved.
+pub const FIRST_DYNAMIC: u32 = 1024;

@@ -1,0 +1,48 @@
+//! One module per subcommand.
+
+pub mod call;
+pub mod exec;
+pub mod inspect;
+
+use pyfleet::{Broker, CallError, Context};
+
+use crate::{EXIT_CONTEXT_FAILED, EXIT_REMOTE_ERROR, EXIT_USAGE};
+
+/// A broker whose children's output goes to our terminal.
+pub fn cli_broker() -> Broker {
+    Broker::builder()
+        .on_output(crate::output::passthrough())
+        .build()
+}
+
+/// Start the interpreter, or say why not.
+pub async fn start(
+    broker: &Broker,
+    interpreter: &crate::args::InterpreterArgs,
+) -> Result<Context, u8> {
+    let options = interpreter.local_options().map_err(|message| {
+        eprintln!("pyfleet: {message}");
+        EXIT_USAGE
+    })?;
+    broker.local(options).await.map_err(|error| {
+        eprintln!("pyfleet: {error}");
+        EXIT_CONTEXT_FAILED
+    })
+}
+
+/// Report a failed call the way Python would, and choose the exit status.
+pub fn report_call_error(error: &CallError) -> u8 {
+    match error {
+        CallError::Remote(remote) => {
+            eprint!("{}", remote.traceback);
+            if remote.traceback.is_empty() {
+                eprintln!("{}: {}", remote.type_name, remote.message);
+            }
+            EXIT_REMOTE_ERROR
+        }
+        other => {
+            eprintln!("pyfleet: {other}");
+            EXIT_CONTEXT_FAILED
+        }
+    }
+}

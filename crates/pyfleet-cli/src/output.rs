@@ -1,0 +1,21 @@
+//! Child output in the terminal: a child's stdout on ours, its stderr on ours.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use pyfleet::{OutputHandler, OutputStream};
+
+/// Copy each chunk of child output, as written, to the matching stream of ours.
+pub fn passthrough() -> OutputHandler {
+    Arc::new(|event| {
+        let result = match event.stream {
+            OutputStream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(event.data).and_then(|()| out.flush())
+            }
+            OutputStream::Stderr => std::io::stderr().lock().write_all(event.data),
+        };
+        // A closed terminal or pipe is the reader's choice; nothing to report to.
+        let _ = result;
+    })
+}

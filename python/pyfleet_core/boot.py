@@ -62,7 +62,9 @@ def install(table):
             module.__package__ = 'pyfleet_core'
             sys.modules[full_name] = module
             setattr(package, name, module)
-            exec(compile(source, filename, 'exec'), module.__dict__)
+            cache = getattr(package, 'code_cache', None)
+            code = cache.compile(name, source, filename) if cache else compile(source, filename, 'exec')
+            exec(code, module.__dict__)
         return module
 
     package.load = load
@@ -93,6 +95,8 @@ def move_stdio(compat):
 
 def main(table, nonce, script_dir_removed):
     load = install(table)
+    package = sys.modules['pyfleet_core']
+    package.code_cache = load('codecache').CodeCache(table)
     for name in EAGER:
         load(name)
     clean_main()
@@ -123,6 +127,7 @@ def main(table, nonce, script_dir_removed):
     watchdog = load('watchdog')
     state = watchdog.State()
     watchdog.start(rfd, state)
+    package.code_cache.save()
     router = load('router').Router(conn)
     router.add_handler(wire.CALL, load('calls').Calls(conn, output, state).on_call)
     router.serve()

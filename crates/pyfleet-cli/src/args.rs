@@ -12,8 +12,12 @@ use crate::startup_args::StartupArgs;
 pub struct InterpreterArgs {
     /// The Python interpreter to start (a path, or a name looked up on PATH).
     /// Default: $PYFLEET_PYTHON, else the first real python3 on PATH.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "python_version")]
     pub python: Option<PathBuf>,
+    /// Run the newest interpreter here matching SPEC: ">=3.8", "3.11", "pypy",
+    /// "cpython<3.12" (see `pyfleet interpreters`).
+    #[arg(long, value_name = "SPEC")]
+    pub python_version: Option<String>,
     #[command(flatten)]
     pub startup: StartupArgs,
 }
@@ -21,11 +25,17 @@ pub struct InterpreterArgs {
 impl InterpreterArgs {
     /// Local context options, or what is wrong with the start-up flags.
     pub fn local_options(&self) -> Result<pyfleet::LocalOptions, String> {
-        let options = pyfleet::LocalOptions::new().startup(self.startup.config()?);
-        Ok(match &self.python {
-            Some(python) => options.python(python),
-            None => options,
-        })
+        let mut options = pyfleet::LocalOptions::new().startup(self.startup.config()?);
+        if let Some(python) = &self.python {
+            options = options.python(python);
+        }
+        if let Some(spec) = &self.python_version {
+            let constraint = spec
+                .parse()
+                .map_err(|e: pyfleet::startup::ConstraintParseError| e.to_string())?;
+            options = options.python_version(constraint);
+        }
+        Ok(options)
     }
 }
 

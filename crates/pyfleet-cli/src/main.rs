@@ -38,6 +38,8 @@ enum Command {
     /// Show how an interpreter is started: launch argv and environment, the core's
     /// first-stage steps, and the configuration the child reports.
     Inspect(commands::inspect::InspectArgs),
+    /// List the Python interpreters on this machine (one probe, cached).
+    Interpreters(commands::interpreters::InterpretersArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
             Command::Call(args) => commands::call::run(args).await,
             Command::Exec(args) => commands::exec::run(args).await,
             Command::Inspect(args) => commands::inspect::run(args).await,
+            Command::Interpreters(args) => commands::interpreters::run(args).await,
         }
     });
     ExitCode::from(code)

@@ -293,3 +293,37 @@ fn startup_flags_the_target_lacks_are_refused_before_starting() {
         "{stderr}"
     );
 }
+
+#[test]
+fn interpreters_lists_what_discovery_finds_and_picks_by_constraint() {
+    let (code, stdout, stderr) = run(&["interpreters"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("CPython 3.11.2   /usr/bin/python3"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(&["interpreters", "--json", "==3.11.2"]);
+    assert_eq!(code, 0);
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["version"], "3.11.2");
+    let (code, _, stderr) = run(&["interpreters", ">=9.0"]);
+    assert_eq!(code, 3);
+    assert!(
+        stderr.contains("no Python interpreter matches \">=9.0\". Found:"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["interpreters", ">>3"]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn python_version_picks_a_matching_interpreter() {
+    let (code, stdout, stderr) = run(&[
+        "exec",
+        "--python-version",
+        "==3.11.2",
+        "-c",
+        "import sys; sys.version_info[:3]",
+    ]);
+    assert_eq!((code, stdout.as_str()), (0, "(3, 11, 2)\n"), "{stderr}");
+}

@@ -3,6 +3,7 @@
 pub mod call;
 pub mod exec;
 pub mod inspect;
+pub mod interpreters;
 
 use pyfleet::{Broker, CallError, Context};
 

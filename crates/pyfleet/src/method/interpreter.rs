@@ -3,8 +3,9 @@
 //! In order: the path given in the options (it must exist: a missing one is an
 //! error, never silently replaced); `PYFLEET_PYTHON` (a missing path there is logged
 //! once and the search goes on, the documented fallback); the first `python3` on
-//! PATH that is a real executable rather than a wrapper script (a pyenv shim costs
-//! 50-250 ms per start); /usr/bin/python3; /usr/local/bin/python3.
+//! PATH, where a pyenv shim is replaced by the interpreter it would run (found
+//! without running it: a shim costs 50-250 ms per start); then the first real
+//! `python3` binary on PATH; /usr/bin/python3; /usr/local/bin/python3.
 
 use std::ffi::OsStr;
 use std::io::Read;
@@ -13,6 +14,9 @@ use std::sync::Once;
 
 use crate::messages;
 use crate::spawn::SpawnError;
+use crate::startup::{
+    DiscoveryCache, DiscoveryError, Interpreter, LocalDiscovery, VersionConstraint,
+};
 
 /// Environment variable naming the default interpreter.
 pub const PYTHON_ENV: &str = "PYFLEET_PYTHON";
@@ -23,7 +27,7 @@ const FALLBACKS: &[&str] = &["/usr/bin/python3", "/usr/local/bin/python3"];
 static FALLBACK_LOGGED: Once = Once::new();
 
 /// The interpreter to run: `explicit` if given, otherwise the default.
-pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, SpawnError> {
+pub async fn resolve(explicit: Option<&Path>) -> Result<PathBuf, SpawnError> {
     if let Some(path) = explicit {
         return match path.components().count() {
             1 if !path.is_absolute() => {
@@ -42,6 +46,14 @@ pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, SpawnError> {
             tracing::warn!(path = %preferred.display(), "{}", messages::INTERPRETER_FALLBACK);
         });
     }
+    if let Some(first) = first_on_path(OsStr::new("python3")) {
+        if is_real_executable(&first) {
+            return Ok(first);
+        }
+        if let Some(real) = resolve_shim(&first).await {
+            return Ok(real);
+        }
+    }
     if let Some(found) = search_path(OsStr::new("python3")) {
         return Ok(found);
     }
@@ -56,6 +68,18 @@ fn not_found(path: &Path) -> SpawnError {
     SpawnError::InterpreterNotFound {
         path: path.to_path_buf(),
     }
+}
+
+/// The first executable `name` on PATH, binary or script.
+fn first_on_path(name: &OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 /// The first `name` on PATH that is an executable binary, not a script.
@@ -82,7 +106,7 @@ fn is_real_executable(path: &Path) -> bool {
     }
 }
 
-/// What a short run of an interpreter says about itself.
+/// What discovery's probe says about an interpreter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbedInterpreter {
     /// Implementation and version.
@@ -91,75 +115,53 @@ pub struct ProbedInterpreter {
     pub prefix: String,
 }
 
-/// Probe results per interpreter path, valid while the file is unchanged.
-type ProbeCache =
-    std::collections::HashMap<PathBuf, (std::time::SystemTime, u64, ProbedInterpreter)>;
-
-static PROBES: std::sync::Mutex<Option<ProbeCache>> = std::sync::Mutex::new(None);
-
-/// Implementation, version and prefix of the interpreter at `program`, from one
-/// short run of it (cached in memory while the file's mtime and size stay).
-pub async fn probe_target(program: &Path) -> Result<ProbedInterpreter, crate::error::ConnectError> {
-    let stamp = std::fs::metadata(program)
-        .ok()
-        .and_then(|m| Some((m.modified().ok()?, m.len())));
-    if let Some((mtime, len)) = stamp
-        && let Some((_, _, probed)) = PROBES
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .and_then(|cache| cache.get(program))
-            .filter(|(m, l, _)| *m == mtime && *l == len)
-    {
-        return Ok(probed.clone());
-    }
-    let code = "import sys;i=getattr(sys,'implementation',None);print('%s %d.%d.%d %s'%((i.name if i else 'cpython'),sys.version_info[0],sys.version_info[1],sys.version_info[2],sys.prefix))";
-    let failed = |detail: String| crate::error::ConnectError::Bootstrap {
-        context: "version probe".into(),
+fn discovery_failed(program: &Path, detail: String) -> crate::error::ConnectError {
+    crate::error::ConnectError::Bootstrap {
+        context: "interpreter probe".into(),
         program: program.to_path_buf(),
         stage: crate::error::BootStage::Loader,
         status: None,
         detail,
         stderr: String::new(),
-    };
-    let run = tokio::process::Command::new(program)
-        .args(["-E", "-s", "-S", "-c", code])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(30), run)
-        .await
-        .map_err(|_| failed("did not report its version within 30 s".into()))?
-        .map_err(|e| failed(format!("could not be run to learn its version: {e}")))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut words = text.split_whitespace();
-    let parsed = (|| {
-        let implementation = crate::startup::Implementation::from_name(words.next()?)?;
-        let version = words.next()?.parse().ok()?;
-        let prefix = words.next().unwrap_or("").to_string();
-        Some(ProbedInterpreter {
-            target: crate::startup::PythonTarget {
-                implementation,
-                version,
-            },
-            prefix,
-        })
-    })();
-    let probed = parsed.ok_or_else(|| {
-        failed(format!(
-            "did not report its version ({}); stderr: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    })?;
-    if let Some((mtime, len)) = stamp {
-        PROBES
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_or_insert_with(Default::default)
-            .insert(program.to_path_buf(), (mtime, len, probed.clone()));
     }
-    Ok(probed)
+}
+
+/// Implementation, version and prefix of the interpreter at `program`, from the
+/// discovery probe (cached in memory and on disk while the file is unchanged).
+pub async fn probe_target(program: &Path) -> Result<ProbedInterpreter, crate::error::ConnectError> {
+    let probe = LocalDiscovery::new()
+        .explicit([program.to_path_buf()])
+        .search(false);
+    let found = DiscoveryCache::global()
+        .local(&probe)
+        .await
+        .map_err(|e| discovery_failed(program, e.to_string()))?;
+    let interpreter = found.discovery.find_path(program).ok_or_else(|| {
+        let why = found.discovery.skipped_at(program).map_or_else(
+            || "it did not answer the version probe".to_string(),
+            |s| s.reason.to_string(),
+        );
+        discovery_failed(program, why)
+    })?;
+    Ok(ProbedInterpreter {
+        target: interpreter.target,
+        prefix: interpreter.prefix.to_string_lossy().into_owned(),
+    })
+}
+
+/// The interpreter that best matches `constraint` on this machine.
+pub async fn find_matching(constraint: &VersionConstraint) -> Result<Interpreter, DiscoveryError> {
+    let found = DiscoveryCache::global()
+        .local(&LocalDiscovery::new())
+        .await?;
+    found.discovery.best(constraint).cloned()
+}
+
+/// The real interpreter behind a pyenv shim, without running the shim.
+async fn resolve_shim(shim: &Path) -> Option<PathBuf> {
+    let probe = LocalDiscovery::new()
+        .explicit([shim.to_path_buf()])
+        .search(false);
+    let found = DiscoveryCache::global().local(&probe).await.ok()?;
+    found.discovery.resolve_shim(shim).map(|i| i.path.clone())
 }

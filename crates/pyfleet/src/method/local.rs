@@ -8,7 +8,9 @@ use super::interpreter;
 use crate::error::ConnectError;
 use crate::router::LaunchPlan;
 use crate::spawn::{PreExecHook, SpawnOptions, StderrMode, Transport};
-use crate::startup::{ANY_TARGET, InheritEnv, PythonTarget, StartupConfig, StartupError, lower};
+use crate::startup::{
+    ANY_TARGET, InheritEnv, PythonTarget, StartupConfig, StartupError, VersionConstraint, lower,
+};
 
 /// Default bound on spawn → ready for a local child.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -17,6 +19,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone, Default)]
 pub struct LocalOptions {
     python: Option<PathBuf>,
+    python_version: Option<VersionConstraint>,
     target: Option<PythonTarget>,
     name: Option<String>,
     startup: StartupConfig,
@@ -39,6 +42,13 @@ impl LocalOptions {
     /// Run this interpreter: a path, or a bare name looked up on PATH.
     pub fn python(mut self, path: impl Into<PathBuf>) -> Self {
         self.python = Some(path.into());
+        self
+    }
+
+    /// Run the newest interpreter on this machine that matches `constraint`
+    /// (">=3.8", "pypy", "3.11"), found by discovery (one cached probe).
+    pub fn python_version(mut self, constraint: VersionConstraint) -> Self {
+        self.python_version = Some(constraint);
         self
     }
 
@@ -146,9 +156,17 @@ impl LocalOptions {
     /// (probing the interpreter's version first only if a setting depends on it),
     /// and refuses what cannot work before anything is spawned.
     pub async fn plan(&self) -> Result<LaunchPlan, ConnectError> {
-        let program = interpreter::resolve(self.python.as_deref())?;
+        let (program, found_target) = match (&self.python, &self.python_version) {
+            (None, Some(constraint)) => {
+                let found = interpreter::find_matching(constraint)
+                    .await
+                    .map_err(|e| ConnectError::InvalidOption(e.to_string()))?;
+                (found.path.clone(), Some(found.target))
+            }
+            (python, _) => (interpreter::resolve(python.as_deref()).await?, None),
+        };
         let dependent = self.startup.version_dependent_fields();
-        let target = match (self.target, dependent.is_empty()) {
+        let target = match (self.target.or(found_target), dependent.is_empty()) {
             (Some(target), _) => target,
             (None, true) => ANY_TARGET,
             (None, false) => interpreter::probe_target(&program).await?.target,

@@ -26,8 +26,8 @@ pub use config::{
 };
 pub use constraint::{ConstraintParseError, VersionConstraint};
 pub use discovery::{
-    Discovery, DiscoveryCache, DiscoveryError, Interpreter, LocalDiscovery, discover_local,
-    resolve_interpreter,
+    CacheOrigin, Discovery, DiscoveryCache, DiscoveryError, Interpreter, LocalDiscovery,
+    discover_local, resolve_interpreter,
 };
 pub use error::StartupError;
 pub use lower::lower;

@@ -17,7 +17,7 @@ use crate::spawn::{self, SpawnOptions};
 use crate::startup::{
     PythonTarget, StartupConfig, StartupPlan, Verification, Verify, lower, verify,
 };
-use crate::wire::{Encoding, Header, from_body, to_body};
+use crate::wire::{from_body, to_body};
 
 /// Output tolerated before a marker (login banners, a noisy sitecustomize).
 const MAX_PRELUDE: usize = 1 << 20;
@@ -215,38 +215,30 @@ async fn bootstrap(
     // child that is not Python fails on the read side with a better message, so
     // write errors are only logged.
     let body = to_body(config).map_err(|e| e.to_string())?;
-    let header = Header {
-        encoding: Encoding::Value,
-        flags: 0,
-        dst: config.context_id,
-        src: 0,
-        auth: 0,
-        handle: handles::BOOT_CONFIG,
-        reply_to: 0,
-        len: body.len() as u32,
-    };
     if let Err(error) = writer.send_raw(Bytes::from_static(core_payload())).await {
         tracing::debug!(%error, "writing the core payload failed");
-    } else if let Err(error) = writer.send(&header, body).await {
+    } else if let Err(error) = writer
+        .send_to(config.context_id, handles::BOOT_CONFIG, 0, 0, body)
+        .await
+    {
         tracing::debug!(%error, "writing the boot configuration failed");
     }
 
-    let prelude = reader
-        .skip_until(&markers.ready, MAX_PRELUDE)
-        .await
-        .map_err(describe)?;
-    if !prelude.is_empty() {
-        tracing::debug!(output = %escape(&prelude[..prelude.len().min(500)]), "output before the loader marker was skipped");
+    // Anything before a marker (a banner, a noisy sitecustomize) is skipped.
+    for (marker, next) in [
+        (&markers.ready, BootStage::Core),
+        (&markers.running, BootStage::Hello),
+    ] {
+        let skipped = reader
+            .skip_until(marker, MAX_PRELUDE)
+            .await
+            .map_err(describe)?;
+        if !skipped.is_empty() {
+            let shown = escape(&skipped[..skipped.len().min(500)]);
+            tracing::debug!(output = %shown, stage = %stage, "output before a bootstrap marker was skipped");
+        }
+        *stage = next;
     }
-    *stage = BootStage::Core;
-    let between = reader
-        .skip_until(&markers.running, MAX_PRELUDE)
-        .await
-        .map_err(describe)?;
-    if !between.is_empty() {
-        tracing::debug!(output = %escape(&between[..between.len().min(500)]), "output before the core marker was skipped");
-    }
-    *stage = BootStage::Hello;
     let (header, body) = loop {
         let (header, body) = reader
             .read_frame()

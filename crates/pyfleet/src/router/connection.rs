@@ -18,7 +18,7 @@ use crate::bootstrap::ChildFacts;
 use crate::error::CallError;
 use crate::spawn::{ChildProcess, ExitStatus};
 use crate::startup::Verification;
-use crate::wire::{DecodeLimits, Encoding, FrameBody, Header, from_body};
+use crate::wire::{DecodeLimits, FrameBody, Header, from_body};
 
 /// How long an ended stream waits for its process's exit status before stopping it.
 const EXIT_STATUS_WAIT: Duration = Duration::from_secs(2);
@@ -179,17 +179,11 @@ impl Connection {
     }
 
     async fn write(&self, handle: u32, reply_to: u32, body: FrameBody) -> Result<(), CallError> {
-        let header = Header {
-            encoding: Encoding::Value,
-            flags: 0,
-            dst: self.id,
-            src: 0,
-            auth: 0,
-            handle,
-            reply_to,
-            len: body.len() as u32,
-        };
-        match self.writer.send(&header, body).await {
+        match self
+            .writer
+            .send_to(self.id, handle, reply_to, 0, body)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(_) => {
                 // The write side fails only when the child is gone or going; the

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::frame_writer::{FrameWriter, WriteError};
 use crate::bootstrap::on_demand_module;
-use crate::wire::{ByteBuf, DecodeLimits, Encoding, FrameBody, Header, flags, from_body, to_body};
+use crate::wire::{ByteBuf, DecodeLimits, Header, flags, from_body, to_body};
 
 /// Reply to a LOAD_CORE request from context `context_id`.
 pub async fn answer(
@@ -39,16 +39,14 @@ pub async fn answer(
             true,
         ),
     };
-    let body: FrameBody = encoded.unwrap_or_default();
-    let header = Header {
-        encoding: Encoding::Value,
-        flags: if error { flags::ERROR } else { 0 },
-        dst: context_id,
-        src: 0,
-        auth: 0,
-        handle: request.reply_to,
-        reply_to: 0,
-        len: body.len() as u32,
-    };
-    writer.send(&header, body).await
+    let flags = if error { flags::ERROR } else { 0 };
+    writer
+        .send_to(
+            context_id,
+            request.reply_to,
+            0,
+            flags,
+            encoded.unwrap_or_default(),
+        )
+        .await
 }

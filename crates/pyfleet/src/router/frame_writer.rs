@@ -14,7 +14,7 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Mutex;
 
-use crate::wire::{FrameBody, Header};
+use crate::wire::{Encoding, FrameBody, Header};
 
 /// At most this many buffers per writev(2) call (Linux IOV_MAX is 1024).
 const MAX_IOVECS: usize = 64;
@@ -62,6 +62,28 @@ impl FrameWriter {
             .push_back(Bytes::copy_from_slice(&header.encode()));
         state.queue.extend(body.into_segments());
         state.flush().await
+    }
+
+    /// Send a VALUE frame from the master (source and auth 0) to `dst`'s `handle`.
+    pub async fn send_to(
+        &self,
+        dst: u32,
+        handle: u32,
+        reply_to: u32,
+        flags: u8,
+        body: FrameBody,
+    ) -> Result<(), WriteError> {
+        let header = Header {
+            encoding: Encoding::Value,
+            flags,
+            dst,
+            src: 0,
+            auth: 0,
+            handle,
+            reply_to,
+            len: body.len() as u32,
+        };
+        self.send(&header, body).await
     }
 
     /// Queue raw bytes (the bootstrap payload) and write until the queue is empty.

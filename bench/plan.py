@@ -60,6 +60,7 @@ def groups(quick):
             Job('pyfleet.spawn.isolated', bench('spawn', '--isolated', '--samples', spawn_samples), 60),
             Job('bare.spawn.isolated', bench('bare-spawn', '--isolated', '--samples', spawn_samples), 60),
             Job('pyfleet.spawn.default', bench('spawn', '--samples', spawn_samples), 60),
+            Job('pyfleet.spawn.system', bench('spawn', '--preset', 'system', '--samples', spawn_samples), 60),
             Job('bare.spawn.default', bench('bare-spawn', '--samples', spawn_samples), 60),
             Job('mitogen.spawn', peer('mitogen_peer.py', 'spawn', '--samples', spawn_samples), 90),
             Job('execnet.spawn', peer('execnet_peer.py', 'spawn', '--samples', spawn_samples), 90),

@@ -119,6 +119,8 @@ def rows():
                 'execnet', AT_LEAST_FASTER, 2.0),
             Row('default (site)', time_of('pyfleet.spawn.default'), time_of('bare.spawn.default'),
                 'bare `-c pass`', INFO),
+            Row('`StartupConfig::system()` preset', time_of('pyfleet.spawn.system'),
+                time_of('bare.spawn.isolated'), 'bare `-I -S -c pass`', INFO),
             Row('bare `-I -S -c pass`, timed from Rust', time_of('bare.spawn.isolated'),
                 time_of('bare.spawn.isolated.python'), 'same, timed from Python', INFO),
         ]),

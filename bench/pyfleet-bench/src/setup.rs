@@ -41,6 +41,9 @@ pub struct ChildArgs {
     /// Start children with `-I -S` (isolated, no site), like the bare baseline.
     #[arg(long)]
     pub isolated: bool,
+    /// Start children with a start-up preset (`system`: StartupConfig::system()).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
     #[arg(long, value_enum, default_value_t = TransportArg::Auto)]
     pub transport: TransportArg,
     #[arg(long, value_enum, default_value_t = Flavor::CurrentThread)]
@@ -59,6 +62,9 @@ impl ChildArgs {
             .connect_timeout(STEP_TIMEOUT);
         if self.isolated {
             options = options.interpreter_arg("-I").interpreter_arg("-S");
+        }
+        if self.preset.as_deref() == Some("system") {
+            options = options.startup(pyfleet::StartupConfig::system());
         }
         options
     }
@@ -92,6 +98,7 @@ impl ChildArgs {
         json!({
             "python": self.python,
             "isolated": self.isolated,
+            "preset": self.preset,
             "transport": format!("{:?}", Transport::from(self.transport).resolve()),
             "runtime": format!("{:?}", self.runtime),
             "in_task": self.in_task,

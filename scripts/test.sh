@@ -4,10 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Lines of KEY=VALUE from the set-up become the tests' environment.
+# Lines of KEY=VALUE from the set-up become the tests' environment (the test bed's
+# facts file is named there: PYFLEET_TESTBED).
 while IFS= read -r line; do
     export "${line?}"
-done < <(scripts/testbed/setup.sh)
+done < <(timeout 900 scripts/testbed/setup.sh)
+# A failed set-up stops here, not in a hundred tests that cannot reach it.
+wait $! || { echo "scripts/testbed/setup.sh failed" >&2; exit 1; }
 
 # Tests must not depend on what the developer's shell exports.
 unset PYTHONPATH PYTHONHOME PYTHONSTARTUP

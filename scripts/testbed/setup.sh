@@ -1,32 +1,48 @@
 #!/usr/bin/env bash
-# Installs and checks what the test suite needs on this machine. Idempotent: a
-# second run changes nothing. Needs root for apt-get; every step is time-bounded.
+# Installs, starts and checks everything the test suite needs on this machine:
+# interpreters, test users, sudo/doas rules, an sshd on loopback, hosts in network
+# namespaces. Idempotent: a second run changes nothing; a run after a crash repairs
+# what it finds half made. Needs root; every wait is bounded.
+#
+# stdout carries only KEY=VALUE lines for scripts/test.sh to export; all talk goes
+# to stderr. The facts themselves are in $FACTS_FILE (see README.md).
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 
-log() { printf 'testbed: %s\n' "$*" >&2; }
-
-apt_install() {
-    local missing=()
-    for pkg in "$@"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" -ne 0 ]; then
-        log "need root to install: ${missing[*]}"
-        return 1
-    fi
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get install -y -q "${missing[@]}" >/dev/null ||
-        { timeout 300 apt-get update -q >/dev/null && timeout 600 apt-get install -y -q "${missing[@]}" >/dev/null; }
-}
-
-# PyPy is one of the interpreters every core test runs on.
-apt_install pypy3
+exec 3>&1 1>&2
+emit() { printf '%s\n' "$@" >&3; }
 
 # Interpreters the suite must find; a missing one fails the tests loudly.
 required=(/usr/bin/python3.11 /usr/bin/pypy3)
+
+if [ "$(id -u)" -ne 0 ]; then
+    # Not root: usable only if a root set-up already made and verified everything.
+    [ -f "$FACTS_FILE" ] && ssh_banner_ok "$SSH_HOST" "$SSH_PORT" ||
+        die "run scripts/testbed/setup.sh as root first"
+    "$here/packages.sh" # only checks, when nothing is missing
+else
+    started=$SECONDS
+    # Two set-ups at once (two test runs) would race on the same daemons.
+    exec 9>/run/pyfleet-testbed.lock
+    flock -w 300 9 || die "another set-up holds /run/pyfleet-testbed.lock"
+    # A failed set-up leaves no facts file, so tests say "run setup" instead of
+    # failing against a half-made test bed.
+    trap '[ $? -eq 0 ] || rm -f "$FACTS_FILE"' EXIT
+    "$here/packages.sh"
+    "$here/users.sh"
+    "$here/sudo_doas.sh"
+    "$here/sshd.sh"
+    "$here/netns.sh"
+    "$here/verify.sh"
+    "$here/facts.sh"
+    log "ready in $((SECONDS - started)) s: $FACTS_FILE"
+fi
+
 for python in "${required[@]}"; do
-    [ -x "$python" ] || { log "missing $python"; exit 1; }
+    [ -x "$python" ] || die "missing $python"
 done
-( IFS=:; echo "PYFLEET_REQUIRE_INTERPRETERS=${required[*]}" )
+emit "$( IFS=:; echo "PYFLEET_REQUIRE_INTERPRETERS=${required[*]}" )"
+emit "PYFLEET_TESTBED=$FACTS_FILE"
+# Tests that need the test bed fail (never skip) when it is missing.
+emit "PYFLEET_REQUIRE_TESTBED=1"

@@ -7,34 +7,33 @@
 //! 2. First stage / core: what no option can express (sys.path, argv, cwd, umask,
 //!    resource limits) is applied by the core before HELLO.
 //! 3. Verification: the child's HELLO is compared with the plan's expectations.
+//!
+//! The pure and blocking parts live in the `pyfleet-startup` crate (shared with the
+//! synchronous `pyfleet pack` launcher) and are re-exported here unchanged; this
+//! module adds what needs the rest of pyfleet: the async discovery cache and
+//! resolution ([`discovery`]) and [`verify`], which reads a child's HELLO.
 
-pub mod capabilities;
-pub mod config;
-pub mod constraint;
-pub mod discovery;
-mod error;
-pub mod lower;
-#[cfg(test)]
-mod lower_tests;
-pub mod plan;
-pub mod target;
+mod facts;
 pub mod verify;
 
-pub use config::{
+pub mod discovery;
+
+pub use pyfleet_startup::{
+    ANY_TARGET, capabilities, config, constraint, lower, plan, plan_value, target,
+};
+pub use pyfleet_startup::{
     CoerceCLocale, CpuCount, FrozenModules, Gil, HashSeed, InheritEnv, Malloc, Resource,
     ResourceLimit, StartupConfig, Utf8Mode, Verify,
 };
-pub use constraint::{ConstraintParseError, VersionConstraint};
+pub use pyfleet_startup::{ConstraintParseError, VersionConstraint};
+pub use pyfleet_startup::{EnvPlan, Expectation, FirstStage, Observed, Relation, StartupPlan};
+pub use pyfleet_startup::{
+    Implementation, PlanValue, PythonTarget, PythonVersion, ReportsTarget, StartupError,
+    VersionParseError,
+};
+
 pub use discovery::{
     CacheOrigin, Discovery, DiscoveryCache, DiscoveryError, Interpreter, LocalDiscovery,
     discover_local, resolve_interpreter,
 };
-pub use error::StartupError;
-pub use lower::lower;
-pub use plan::{EnvPlan, Expectation, FirstStage, Observed, Relation, StartupPlan};
-pub use target::{Implementation, PythonTarget, PythonVersion, VersionParseError};
 pub use verify::{Check, Verification, verify};
-
-/// The target assumed for configurations that lower the same everywhere: the
-/// newest known, so every probe a setting could use is requested.
-pub const ANY_TARGET: PythonTarget = PythonTarget::cpython(3, 14, 0);

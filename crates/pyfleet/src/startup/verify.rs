@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::plan::{Expectation, Observed, Relation, StartupPlan};
+use super::plan_value::PlanValue;
 use crate::bootstrap::ChildFacts;
 use crate::wire::Value;
 
@@ -66,17 +67,23 @@ pub fn verify(plan: &StartupPlan, facts: &ChildFacts) -> Verification {
 fn check(expectation: &Expectation, facts: &ChildFacts) -> Check {
     let (source, actual) = observe(&expectation.observed, facts);
     let (expected, ok) = match &expectation.relation {
-        Relation::Equals(value) => (
-            value.to_string(),
-            actual.as_ref() == Some(value) || loosely_equal(actual.as_ref(), value),
-        ),
-        Relation::ContainsInOrder(items) => (
-            format!("to contain {} in this order", Value::List(items.clone())),
-            actual
-                .as_ref()
-                .and_then(Value::as_items)
-                .is_some_and(|list| contains_in_order(list, items)),
-        ),
+        Relation::Equals(value) => {
+            let value = to_value(value);
+            (
+                value.to_string(),
+                actual.as_ref() == Some(&value) || loosely_equal(actual.as_ref(), &value),
+            )
+        }
+        Relation::ContainsInOrder(items) => {
+            let items: Vec<Value> = items.iter().map(to_value).collect();
+            (
+                format!("to contain {} in this order", Value::List(items.clone())),
+                actual
+                    .as_ref()
+                    .and_then(Value::as_items)
+                    .is_some_and(|list| contains_in_order(list, &items)),
+            )
+        }
         Relation::FirstPathIsNotCwd => {
             let first = actual
                 .as_ref()
@@ -122,17 +129,29 @@ fn contains_in_order(list: &[Value], items: &[Value]) -> bool {
         .all(|item| rest.any(|v| v == item || loosely_equal(Some(v), item)))
 }
 
+/// A plan's value as the codec's, to compare it with what a child reported.
+fn to_value(value: &PlanValue) -> Value {
+    match value {
+        PlanValue::None => Value::None,
+        PlanValue::Bool(b) => Value::Bool(*b),
+        PlanValue::Int(i) => Value::Int(*i),
+        PlanValue::Str(text) => Value::Str(text.clone()),
+        PlanValue::List(items) => Value::List(items.iter().map(to_value).collect()),
+    }
+}
+
 fn observe(observed: &Observed, facts: &ChildFacts) -> (String, Option<Value>) {
     let strings = |items: &[String]| Value::List(items.iter().cloned().map(Value::Str).collect());
     match observed {
         Observed::Flag(name) => (format!("sys.flags.{name}"), facts.flags.get(*name).cloned()),
         Observed::Probe(name, argument) => {
+            let argument = to_value(argument);
             let source = if argument.is_none() {
                 format!("probe {name}")
             } else {
                 format!("probe {name}({argument})")
             };
-            (source, facts.probe(name, argument).cloned())
+            (source, facts.probe(name, &argument).cloned())
         }
         Observed::Env(name) => (
             format!("environment variable {name}"),

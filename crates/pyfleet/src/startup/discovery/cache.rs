@@ -1,38 +1,20 @@
 //! Remembering discoveries: in memory per host, and on disk for this machine.
 //!
-//! A local discovery is reused while (a) the probe's inputs are the same (shell,
-//! script with its explicit paths and options, curated environment, working
-//! directory: the fingerprint), and (b) no path it depended on changed: every
-//! candidate's path and real binary, every directory searched, pyenv's version
-//! files (their stamps: device, inode, size, mtime). A replaced or touched
-//! interpreter, a new `python3.14` in a searched directory or a `pyenv global`
-//! therefore means a new probe. The disk copy lives in `$XDG_CACHE_HOME/pyfleet`
-//! (or `~/.cache/pyfleet`); damaged files are ignored and rewritten.
+//! When a local discovery still holds (same probe inputs, no path it depended on
+//! changed) is decided by `pyfleet_startup::discovery::disk_cache`, which also
+//! reads and writes the disk copy in `$XDG_CACHE_HOME/pyfleet` (or
+//! `~/.cache/pyfleet`). This cache adds memory, one probe at a time per process,
+//! and keeps blocking file work off the async threads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::cache_file::{self, CacheFile};
-use super::error::DiscoveryError;
-use super::local::LocalDiscovery;
-use super::outcome::Discovery;
-use super::report::parse_report;
-use super::stamp::{self, Stamped};
+use pyfleet_startup::discovery::disk_cache::{self, CacheOrigin, Validity};
+use pyfleet_startup::discovery::{Discovery, DiscoveryError, LocalDiscovery, parse_report};
 
 /// The host key of this machine.
 pub const LOCAL_HOST: &str = "local";
-
-/// Where a discovery handed out by the cache came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheOrigin {
-    /// A probe ran just now.
-    Probe,
-    /// Remembered in memory, still valid.
-    Memory,
-    /// Read from the disk cache, still valid.
-    Disk,
-}
 
 /// A discovery and where it came from.
 #[derive(Debug, Clone)]
@@ -41,13 +23,6 @@ pub struct CachedDiscovery {
     pub discovery: Arc<Discovery>,
     /// Fresh, or from which cache.
     pub origin: CacheOrigin,
-}
-
-/// How to tell that a local discovery still holds.
-#[derive(Debug, Clone)]
-struct Validity {
-    fingerprint: String,
-    stamps: Vec<Stamped>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,16 +81,7 @@ impl DiscoveryCache {
     /// `$XDG_CACHE_HOME/pyfleet` if that variable holds an absolute path, else
     /// `$HOME/.cache/pyfleet`; `None` without either.
     pub fn default_disk_dir() -> Option<PathBuf> {
-        let xdg = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .filter(|dir| dir.is_absolute());
-        let base = xdg.or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .filter(|home| home.is_absolute())
-                .map(|home| home.join(".cache"))
-        })?;
-        Some(base.join("pyfleet"))
+        disk_cache::default_dir()
     }
 
     /// The disk directory, if this cache has one.
@@ -180,14 +146,12 @@ impl DiscoveryCache {
     async fn valid_memory_entry(&self, fingerprint: &str) -> Option<CachedDiscovery> {
         let entry = self.lock().get(LOCAL_HOST).cloned()?;
         let validity = entry.validity?;
-        if validity.fingerprint != fingerprint {
-            return None;
-        }
+        let wanted = fingerprint.to_string();
         // Stats can block (a hung network filesystem on PATH): not on this thread.
-        let unchanged = tokio::task::spawn_blocking(move || stamp::unchanged(&validity.stamps))
+        let holds = tokio::task::spawn_blocking(move || validity.holds_for(&wanted))
             .await
             .unwrap_or(false);
-        unchanged.then_some(CachedDiscovery {
+        holds.then_some(CachedDiscovery {
             discovery: entry.discovery,
             origin: CacheOrigin::Memory,
         })
@@ -196,25 +160,12 @@ impl DiscoveryCache {
     async fn valid_disk_entry(&self, fingerprint: &str) -> Option<CachedDiscovery> {
         let dir = self.disk_dir.clone()?;
         let wanted = fingerprint.to_string();
-        let loaded = tokio::task::spawn_blocking(move || {
-            let file = cache_file::load(&dir, &wanted)?;
-            if !stamp::unchanged(&file.stamps) {
-                return None;
-            }
-            let discovery = parse_report(&file.report).ok()?;
-            Some((discovery, file.stamps))
-        })
-        .await
-        .ok()
-        .flatten()?;
-        let (discovery, stamps) = loaded;
-        let discovery = self.remember_local(
-            discovery,
-            Validity {
-                fingerprint: fingerprint.to_string(),
-                stamps,
-            },
-        );
+        let (discovery, validity) =
+            tokio::task::spawn_blocking(move || disk_cache::load(&dir, &wanted))
+                .await
+                .ok()
+                .flatten()?;
+        let discovery = self.remember_local(discovery, validity);
         Some(CachedDiscovery {
             discovery,
             origin: CacheOrigin::Disk,
@@ -235,38 +186,24 @@ impl DiscoveryCache {
                 origin: CacheOrigin::Probe,
             });
         }
-        let watched = paths_to_watch(&discovery);
         let disk_dir = self.disk_dir.clone();
-        let file_fingerprint = fingerprint.clone();
-        let stamps = tokio::task::spawn_blocking(move || {
-            let stamps = stamp::stamp_all(&watched);
-            if let Some(dir) = disk_dir {
-                let file = CacheFile {
-                    fingerprint: file_fingerprint,
-                    stamps: stamps.clone(),
-                    report,
-                };
-                if let Err(error) = cache_file::store(&dir, &file) {
-                    tracing::warn!(
-                        dir = %dir.display(),
-                        %error,
-                        "cannot write the interpreter discovery cache; discovery will run again next time"
-                    );
-                }
+        let (discovery, validity) = tokio::task::spawn_blocking(move || {
+            let (validity, error) =
+                disk_cache::record(disk_dir.as_deref(), fingerprint, report, &discovery);
+            if let (Some(error), Some(dir)) = (error, disk_dir) {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    %error,
+                    "cannot write the interpreter discovery cache; discovery will run again next time"
+                );
             }
-            stamps
+            (discovery, validity)
         })
         .await
         .map_err(|error| DiscoveryError::ProbeFailed {
             message: format!("recording the discovery failed: {error}"),
         })?;
-        let discovery = self.remember_local(
-            discovery,
-            Validity {
-                fingerprint,
-                stamps,
-            },
-        );
+        let discovery = self.remember_local(discovery, validity);
         Ok(CachedDiscovery {
             discovery,
             origin: CacheOrigin::Probe,
@@ -291,34 +228,6 @@ impl DiscoveryCache {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// Every path a discovery depends on: the watched paths (directories searched,
-/// pyenv version files), each candidate's paths and every shim with its target.
-fn paths_to_watch(discovery: &Discovery) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = discovery.watched.clone();
-    let mut push = |path: &Path| {
-        if !paths.iter().any(|known| known == path) {
-            paths.push(path.to_path_buf());
-        }
-    };
-    for interpreter in &discovery.interpreters {
-        push(&interpreter.path);
-        push(&interpreter.real_path);
-        for found in &interpreter.also_found {
-            push(&found.path);
-        }
-    }
-    for skipped in &discovery.skipped {
-        push(&skipped.path);
-    }
-    for shim in &discovery.shims {
-        push(&shim.shim);
-        if let Some(target) = &shim.target {
-            push(target);
-        }
-    }
-    paths
 }
 
 #[cfg(test)]
@@ -347,32 +256,5 @@ mod tests {
         let dir = DiscoveryCache::default_disk_dir().expect("HOME is set in tests");
         assert!(dir.ends_with("pyfleet"), "{}", dir.display());
         assert!(dir.is_absolute());
-    }
-
-    #[test]
-    fn watch_list_covers_every_path_once() {
-        let text = [
-            "#pyfleet-discovery\t1\t5",
-            "D\t/usr/bin",
-            "D\t/usr/bin",
-            "S\t/p/shims/python3\tdefault\tsystem\t/usr/bin/python3",
-            "C\tpath\t/usr/bin/python3\t/usr/bin/python3.11\t/usr/bin/python3.11\t",
-            "R\t/usr/bin/python3.11\t0\tPYFLEET1\tcpython\t3.11.2\tfinal\t0\t9223372036854775807\t\tlinux\t\t/usr/bin/python3.11\t/usr\t/usr",
-            "N\t/gone",
-            "#end",
-        ]
-        .join("\n");
-        let discovery = parse_report(&text).unwrap();
-        let paths = paths_to_watch(&discovery);
-        assert_eq!(
-            paths,
-            [
-                PathBuf::from("/usr/bin"),
-                "/usr/bin/python3".into(),
-                "/usr/bin/python3.11".into(),
-                "/gone".into(),
-                "/p/shims/python3".into(),
-            ]
-        );
     }
 }

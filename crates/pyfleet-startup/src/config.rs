@@ -7,10 +7,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The hash seed (`PYTHONHASHSEED`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HashSeed {
     /// `PYTHONHASHSEED=random`: a new seed per process (the default behaviour).
     Random,
@@ -19,7 +19,7 @@ pub enum HashSeed {
 }
 
 /// Memory allocators (`PYTHONMALLOC`, 3.6+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Malloc {
     /// `default`
     Default,
@@ -56,7 +56,7 @@ impl Malloc {
 }
 
 /// C locale coercion (`PYTHONCOERCECLOCALE`, 3.7+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CoerceCLocale {
     /// `0`: never coerce.
     Off,
@@ -78,7 +78,7 @@ impl CoerceCLocale {
 }
 
 /// `-X cpu_count` (3.13+): what `os.cpu_count()` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CpuCount {
     /// This many CPUs.
     Fixed(u32),
@@ -87,7 +87,7 @@ pub enum CpuCount {
 }
 
 /// `-X frozen_modules` (3.11+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FrozenModules {
     /// Use the frozen stdlib modules.
     On,
@@ -96,7 +96,7 @@ pub enum FrozenModules {
 }
 
 /// `-X utf8` (3.7+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Utf8Mode {
     /// `-X utf8`: UTF-8 mode on.
     On,
@@ -105,7 +105,7 @@ pub enum Utf8Mode {
 }
 
 /// `-X gil` (3.13+ free-threaded builds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Gil {
     /// `-X gil=1`
     Enabled,
@@ -114,7 +114,7 @@ pub enum Gil {
 }
 
 /// Which of the master's environment variables the child starts with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InheritEnv {
     /// All of them, except the master's `PYTHON*` variables (they configure the
     /// master's interpreter, not the child's).
@@ -128,7 +128,7 @@ pub enum InheritEnv {
 /// A resource limit (`setrlimit`), applied by the core before any user code.
 /// `None` keeps the current limit; [`ResourceLimit::UNLIMITED`] lifts it (raising
 /// a hard limit needs privilege).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceLimit {
     /// Soft limit.
     pub soft: Option<u64>,
@@ -142,7 +142,7 @@ impl ResourceLimit {
 }
 
 /// Resources that can be limited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Resource {
     /// RLIMIT_AS: address space.
     AddressSpace,
@@ -179,7 +179,7 @@ impl Resource {
 }
 
 /// What to do when the child's report differs from the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Verify {
     /// Fail the context with a report of every difference (the default).
     #[default]
@@ -196,7 +196,7 @@ pub enum Verify {
 /// what no option can express (sys.path, argv, working directory, umask,
 /// environment edits, resource limits) is applied by the core before HELLO. The
 /// child's HELLO is then compared with what was asked (see [`Verify`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartupConfig {
     /// `-I`: isolated mode (no environment, no user site, no script directory on
     /// sys.path). Combined with settings that need the environment (hash seed, io
@@ -415,5 +415,29 @@ impl StartupConfig {
         add(self.malloc.is_some(), "malloc");
         add(self.coerce_c_locale.is_some(), "coerce_c_locale");
         fields
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configurations_round_trip_through_json() {
+        let mut config = StartupConfig::system();
+        config.hash_seed = Some(HashSeed::Fixed(7));
+        config.env_set.push(("LANG".into(), "C.UTF-8".into()));
+        config.env_unset.push("TZ".into());
+        config.rlimits.push((
+            Resource::OpenFiles,
+            ResourceLimit {
+                soft: Some(1024),
+                hard: None,
+            },
+        ));
+        config.cpu_count = Some(CpuCount::Fixed(2));
+        let text = serde_json::to_string(&config).unwrap();
+        let back: StartupConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, config);
     }
 }

@@ -8,7 +8,7 @@ use super::config::*;
 use super::lower::lower;
 use super::plan::{Observed, Relation};
 use super::target::PythonTarget;
-use crate::wire::Value;
+use crate::plan_value::PlanValue;
 
 const PY27: PythonTarget = PythonTarget::cpython(2, 7, 18);
 const PY36: PythonTarget = PythonTarget::cpython(3, 6, 15);
@@ -88,7 +88,7 @@ fn plain_flags_lower_on_every_version() {
             .iter()
             .find(|e| e.observed == Observed::Flag(Box::leak(name.to_string().into_boxed_str())))
     };
-    assert!(flag("optimize").is_some_and(|e| e.relation == Relation::Equals(Value::Int(2))));
+    assert!(flag("optimize").is_some_and(|e| e.relation == Relation::Equals(PlanValue::Int(2))));
     assert!(args(&with(|c| c.optimize = 1), &PY311) == ["-O"]);
     assert!(args(&with(|c| c.bytes_warning = 2), &PY311) == ["-bb"]);
 }

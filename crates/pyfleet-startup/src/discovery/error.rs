@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::startup::constraint::ConstraintParseError;
+use crate::constraint::ConstraintParseError;
 
 /// Interpreter discovery failed, or found nothing suitable.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use serde::Serialize;
 
 use super::config::InheritEnv;
-use crate::wire::Value;
+use crate::plan_value::PlanValue;
 
 /// The environment the interpreter starts with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,7 +86,7 @@ pub struct FirstStage {
     /// Environment variables whose values HELLO reports.
     pub report_env: Vec<String>,
     /// Extra facts HELLO computes: (probe name, argument).
-    pub probes: Vec<(String, Value)>,
+    pub probes: Vec<(String, PlanValue)>,
 }
 
 /// Where in the child's report a value is found.
@@ -95,7 +95,7 @@ pub enum Observed {
     /// `sys.flags.NAME`.
     Flag(&'static str),
     /// An extra fact computed on request: (probe, argument).
-    Probe(&'static str, Value),
+    Probe(&'static str, PlanValue),
     /// The value of an environment variable (None = unset).
     Env(String),
     /// `sys.path`.
@@ -114,9 +114,9 @@ pub enum Observed {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Relation {
     /// Equal.
-    Equals(Value),
+    Equals(PlanValue),
     /// A list that contains these items in this order (others may be between).
-    ContainsInOrder(Vec<Value>),
+    ContainsInOrder(Vec<PlanValue>),
     /// A list whose first item is not '' (nor the working directory).
     FirstPathIsNotCwd,
 }

@@ -3,8 +3,9 @@
 //!
 //! This is one runner of the probe; the script and its report are transport-free
 //! (see [`super::script`] and [`super::report`]). It uses `std::process` directly,
-//! not the crate's spawn layer: that one is for children pyfleet bootstraps and
+//! not pyfleet's spawn layer: that one is for children pyfleet bootstraps and
 //! talks to, while this is a short-lived helper whose output is read to the end.
+//! It blocks a thread (bounded); the async forms hand that to a helper thread.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -13,6 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -21,6 +23,7 @@ use nix::unistd::Pid;
 
 use super::error::DiscoveryError;
 use super::fingerprint::Fingerprint;
+use super::offload::offload;
 use super::outcome::Discovery;
 use super::report::parse_report;
 use super::script::{ProbeOptions, probe_script_with};
@@ -58,7 +61,7 @@ const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// How to run the discovery probe on this machine. Cheap to clone; build it with
 /// the setters, then [`LocalDiscovery::run`] it, or hand it to
-/// [`super::cache::DiscoveryCache::local`].
+/// a cache ([`super::disk_cache::local_blocking`], pyfleet's `DiscoveryCache`).
 #[derive(Debug, Clone)]
 pub struct LocalDiscovery {
     explicit: Vec<PathBuf>,
@@ -207,7 +210,8 @@ impl LocalDiscovery {
 
     /// Identifies everything the report depends on besides the filesystem: shell,
     /// script (explicit paths and options included), environment and directory.
-    pub(crate) fn fingerprint(&self) -> String {
+    /// Caches key their entries with it.
+    pub fn fingerprint(&self) -> String {
         let mut fingerprint = Fingerprint::new()
             .field(b"pyfleet local discovery 1")
             .field(self.shell.as_os_str().as_bytes())
@@ -219,13 +223,29 @@ impl LocalDiscovery {
         fingerprint.hex()
     }
 
-    /// Runs the probe and reads its report (no cache).
+    /// Runs the probe and reads its report (no cache), on a helper thread; any
+    /// executor can await it (no async runtime is needed).
     pub async fn run(&self) -> Result<Discovery, DiscoveryError> {
         parse_report(&self.run_report().await?)
     }
 
-    /// Runs the probe and returns its report text, unparsed.
+    /// Runs the probe and returns its report text, unparsed, on a helper thread.
     pub async fn run_report(&self) -> Result<String, DiscoveryError> {
+        let probe = self.clone();
+        offload(move || probe.run_report_blocking())
+            .await
+            .map_err(|message| DiscoveryError::ProbeFailed { message })?
+    }
+
+    /// Runs the probe and reads its report (no cache), blocking this thread for at
+    /// most [`LocalDiscovery::overall_timeout`] plus a few seconds of clean-up.
+    pub fn run_blocking(&self) -> Result<Discovery, DiscoveryError> {
+        parse_report(&self.run_report_blocking()?)
+    }
+
+    /// Runs the probe and returns its report text, unparsed, blocking this thread
+    /// (bounded like [`LocalDiscovery::run_blocking`]).
+    pub fn run_report_blocking(&self) -> Result<String, DiscoveryError> {
         let mut command = Command::new(&self.shell);
         command
             .arg("-c")
@@ -249,30 +269,36 @@ impl LocalDiscovery {
             })?;
         let group = ProcessGroup::new(child.id());
         let reader_group = Arc::clone(&group);
-        let mut finished = tokio::task::spawn_blocking(move || read_to_end(child, &reader_group));
+        let (sender, finished) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("pyfleet-discovery".into())
+            .spawn(move || {
+                let _ = sender.send(read_to_end(child, &reader_group));
+            })
+            .map_err(|error| DiscoveryError::ProbeFailed {
+                message: format!("cannot start a thread to read the probe: {error}"),
+            })?;
         let bound = self.overall_timeout();
-        let joined = match tokio::time::timeout(bound, &mut finished).await {
-            Ok(joined) => joined,
-            Err(_) => {
+        let outcome = match finished.recv_timeout(bound) {
+            Ok(outcome) => outcome,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(DiscoveryError::ProbeFailed {
+                    message: "the probe's reader stopped".to_string(),
+                });
+            }
+            Err(RecvTimeoutError::Timeout) => {
                 group.signal(Signal::SIGTERM);
-                if tokio::time::timeout(TERM_GRACE, &mut finished)
-                    .await
-                    .is_err()
-                {
+                if finished.recv_timeout(TERM_GRACE).is_err() {
                     group.signal(Signal::SIGKILL);
                     // Every holder of the pipes was in the group: they close at once.
-                    let _ = tokio::time::timeout(KILL_GRACE, finished).await;
+                    let _ = finished.recv_timeout(KILL_GRACE);
                 }
                 return Err(DiscoveryError::ProbeTimedOut { after: bound });
             }
         };
-        let (status, stdout, stderr) = joined
-            .map_err(|error| DiscoveryError::ProbeFailed {
-                message: format!("the probe's reader stopped: {error}"),
-            })?
-            .map_err(|error| DiscoveryError::ProbeFailed {
-                message: format!("reading the probe's output: {error}"),
-            })?;
+        let (status, stdout, stderr) = outcome.map_err(|error| DiscoveryError::ProbeFailed {
+            message: format!("reading the probe's output: {error}"),
+        })?;
         let stdout = String::from_utf8_lossy(&stdout).into_owned();
         if !stdout.contains("#pyfleet-discovery") {
             let stderr = String::from_utf8_lossy(&stderr);
@@ -293,7 +319,8 @@ impl LocalDiscovery {
 }
 
 /// Runs the probe with default options through no cache, also examining `explicit`
-/// paths. [`super::cache::DiscoveryCache::local`] is the cached way.
+/// paths. [`super::disk_cache::local_blocking`] (and pyfleet's `DiscoveryCache`)
+/// are the cached ways.
 pub async fn discover_local(explicit: &[PathBuf]) -> Result<Discovery, DiscoveryError> {
     LocalDiscovery::new()
         .explicit(explicit.iter().cloned())
@@ -365,7 +392,7 @@ fn describe_status(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exited with code {code}"),
-        (None, Some(signal)) => format!("was killed by {}", crate::spawn::signal_name(signal)),
+        (None, Some(signal)) => format!("was killed by {}", crate::signals::signal_name(signal)),
         _ => format!("ended ({status})"),
     }
 }

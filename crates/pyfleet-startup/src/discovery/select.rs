@@ -16,8 +16,8 @@ use super::error::DiscoveryError;
 use super::interpreter::Interpreter;
 use super::outcome::{Discovery, ShimMapping};
 use super::skipped::SkippedCandidate;
-use crate::startup::constraint::VersionConstraint;
-use crate::startup::target::Implementation;
+use crate::constraint::VersionConstraint;
+use crate::target::Implementation;
 
 impl Discovery {
     /// Every interpreter matching `constraint`, most preferred first.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::seconds;
-use crate::spawn::signal_name;
+use crate::signals::signal_name;
 
 /// A candidate that was found but is not a usable interpreter.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -126,13 +126,25 @@ impl PythonTarget {
         }
     }
 
-    /// The target a running child reported in its HELLO.
-    pub fn from_facts(facts: &crate::bootstrap::ChildFacts) -> Option<PythonTarget> {
+    /// The target a running interpreter reported about itself (a child's HELLO);
+    /// `None` for an implementation that is not CPython or PyPy.
+    pub fn from_facts(facts: &impl ReportsTarget) -> Option<PythonTarget> {
+        let (major, minor, micro) = facts.reported_version();
         Some(PythonTarget {
-            implementation: Implementation::from_name(&facts.implementation)?,
-            version: PythonVersion::new(facts.version.0, facts.version.1, facts.version.2),
+            implementation: Implementation::from_name(facts.reported_implementation())?,
+            version: PythonVersion::new(major, minor, micro),
         })
     }
+}
+
+/// What a running interpreter reports about itself that names its target:
+/// `sys.implementation.name` and `sys.version_info[:3]`. Implemented by whatever
+/// holds such a report (pyfleet's `ChildFacts`).
+pub trait ReportsTarget {
+    /// `sys.implementation.name`: "cpython", "pypy" ….
+    fn reported_implementation(&self) -> &str;
+    /// `sys.version_info[:3]`.
+    fn reported_version(&self) -> (u32, u32, u32);
 }
 
 impl fmt::Display for PythonTarget {

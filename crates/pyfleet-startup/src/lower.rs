@@ -10,7 +10,7 @@ use super::config::{
 };
 use super::plan::{EnvPlan, Expectation, FirstStage, Observed, Relation, StartupPlan};
 use super::target::{Implementation, PythonTarget};
-use crate::wire::Value;
+use crate::plan_value::PlanValue;
 
 /// Lower `config` for `target`: interpreter options, launch environment, the core's
 /// first-stage steps and the checks of the child's report. Refuses, with the field,
@@ -108,7 +108,7 @@ impl Lowering<'_> {
         self.expect(
             field,
             Observed::Flag(flag),
-            Relation::Equals(Value::Int(value)),
+            Relation::Equals(PlanValue::Int(value)),
         );
     }
 
@@ -116,8 +116,8 @@ impl Lowering<'_> {
         &mut self,
         field: &'static str,
         probe: &'static str,
-        argument: Value,
-        expected: Value,
+        argument: PlanValue,
+        expected: PlanValue,
     ) {
         self.plan
             .first_stage
@@ -235,8 +235,8 @@ impl Lowering<'_> {
                 self.probe(
                     "unbuffered",
                     "stdout_unbuffered",
-                    Value::None,
-                    Value::Bool(true),
+                    PlanValue::None,
+                    PlanValue::Bool(true),
                 );
             }
         }
@@ -273,7 +273,7 @@ impl Lowering<'_> {
             let items = config
                 .warn_options
                 .iter()
-                .map(|w| Value::Str(w.clone()))
+                .map(|w| PlanValue::Str(w.clone()))
                 .collect();
             self.expect(
                 "warn_options",
@@ -319,8 +319,8 @@ impl Lowering<'_> {
             self.probe(
                 "faulthandler",
                 "faulthandler",
-                Value::None,
-                Value::Bool(true),
+                PlanValue::None,
+                PlanValue::Bool(true),
             );
         }
         if let Some(frames) = config.tracemalloc {
@@ -328,8 +328,8 @@ impl Lowering<'_> {
             self.probe(
                 "tracemalloc",
                 "tracemalloc_frames",
-                Value::None,
-                Value::Int(i64::from(frames)),
+                PlanValue::None,
+                PlanValue::Int(i64::from(frames)),
             );
         }
         if config.importtime {
@@ -337,8 +337,8 @@ impl Lowering<'_> {
             self.probe(
                 "importtime",
                 "xoption",
-                Value::Str("importtime".into()),
-                Value::Bool(true),
+                PlanValue::Str("importtime".into()),
+                PlanValue::Bool(true),
             );
         }
         if let Some(prefix) = &config.pycache_prefix {
@@ -347,8 +347,8 @@ impl Lowering<'_> {
             self.probe(
                 "pycache_prefix",
                 "pycache_prefix",
-                Value::None,
-                Value::Str(text),
+                PlanValue::None,
+                PlanValue::Str(text),
             );
         }
         if config.warn_default_encoding {
@@ -360,8 +360,8 @@ impl Lowering<'_> {
             self.probe(
                 "no_debug_ranges",
                 "debug_ranges",
-                Value::None,
-                Value::Bool(false),
+                PlanValue::None,
+                PlanValue::Bool(false),
             );
         }
         if let Some(frozen) = config.frozen_modules {
@@ -370,8 +370,8 @@ impl Lowering<'_> {
             self.probe(
                 "frozen_modules",
                 "xoption",
-                Value::Str("frozen_modules".into()),
-                Value::Str(if on { "on" } else { "off" }.into()),
+                PlanValue::Str("frozen_modules".into()),
+                PlanValue::Str(if on { "on" } else { "off" }.into()),
             );
         }
         if let Some(digits) = config.int_max_str_digits {
@@ -379,13 +379,13 @@ impl Lowering<'_> {
             self.probe(
                 "int_max_str_digits",
                 "int_max_str_digits",
-                Value::None,
-                Value::Int(i64::from(digits)),
+                PlanValue::None,
+                PlanValue::Int(i64::from(digits)),
             );
         }
         if config.perf {
             self.x_option("perf", None)?;
-            self.probe("perf", "perf", Value::None, Value::Bool(true));
+            self.probe("perf", "perf", PlanValue::None, PlanValue::Bool(true));
         }
         if let Some(count) = config.cpu_count {
             match count {
@@ -394,8 +394,8 @@ impl Lowering<'_> {
                     self.probe(
                         "cpu_count",
                         "cpu_count",
-                        Value::None,
-                        Value::Int(i64::from(n)),
+                        PlanValue::None,
+                        PlanValue::Int(i64::from(n)),
                     );
                 }
                 CpuCount::Default => self.x_option("cpu_count", Some("default".into()))?,
@@ -404,7 +404,12 @@ impl Lowering<'_> {
         if let Some(gil) = config.gil {
             let enabled = gil == Gil::Enabled;
             self.x_option("gil", Some(if enabled { "1" } else { "0" }.into()))?;
-            self.probe("gil", "gil_enabled", Value::None, Value::Bool(enabled));
+            self.probe(
+                "gil",
+                "gil_enabled",
+                PlanValue::None,
+                PlanValue::Bool(enabled),
+            );
         }
         Ok(())
     }
@@ -419,7 +424,7 @@ impl Lowering<'_> {
         self.expect(
             field,
             Observed::Env(name.to_string()),
-            Relation::Equals(Value::Str(value)),
+            Relation::Equals(PlanValue::Str(value)),
         );
         Ok(())
     }
@@ -444,20 +449,20 @@ impl Lowering<'_> {
             };
             self.env("io_encoding", value)?;
             if let Some(encoding) = &config.io_encoding {
-                let requested = Value::Str(encoding.clone());
+                let requested = PlanValue::Str(encoding.clone());
                 self.probe(
                     "io_encoding",
                     "stdout_codec_matches",
                     requested,
-                    Value::Bool(true),
+                    PlanValue::Bool(true),
                 );
             }
             if let Some(errors) = &config.io_errors {
                 self.probe(
                     "io_encoding",
                     "stdout_errors",
-                    Value::None,
-                    Value::Str(errors.clone()),
+                    PlanValue::None,
+                    PlanValue::Str(errors.clone()),
                 );
             }
         }
@@ -468,7 +473,7 @@ impl Lowering<'_> {
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect();
             self.env("python_path", entries.join(":"))?;
-            let items = entries.into_iter().map(Value::Str).collect();
+            let items = entries.into_iter().map(PlanValue::Str).collect();
             self.expect(
                 "python_path",
                 Observed::SysPath,
@@ -478,15 +483,19 @@ impl Lowering<'_> {
         if let Some(home) = &config.home {
             let text = home.to_string_lossy().into_owned();
             self.env("home", text.clone())?;
-            self.expect("home", Observed::Prefix, Relation::Equals(Value::Str(text)));
+            self.expect(
+                "home",
+                Observed::Prefix,
+                Relation::Equals(PlanValue::Str(text)),
+            );
         }
         if let Some(platlibdir) = &config.platlibdir {
             self.env("platlibdir", platlibdir.clone())?;
             self.probe(
                 "platlibdir",
                 "platlibdir",
-                Value::None,
-                Value::Str(platlibdir.clone()),
+                PlanValue::None,
+                PlanValue::Str(platlibdir.clone()),
             );
         }
         if let Some(malloc) = config.malloc {
@@ -513,7 +522,7 @@ impl Lowering<'_> {
             self.expect(
                 "env_set",
                 Observed::Env(name),
-                Relation::Equals(Value::Str(value.to_string_lossy().into_owned())),
+                Relation::Equals(PlanValue::Str(value.to_string_lossy().into_owned())),
             );
         }
         for key in &config.env_unset {
@@ -523,7 +532,7 @@ impl Lowering<'_> {
             self.expect(
                 "env_unset",
                 Observed::Env(name),
-                Relation::Equals(Value::None),
+                Relation::Equals(PlanValue::None),
             );
         }
         Ok(())
@@ -557,27 +566,31 @@ impl Lowering<'_> {
             })
             .collect();
         if let Some(path) = &config.sys_path {
-            let items = path.iter().cloned().map(Value::Str).collect();
+            let items = path.iter().cloned().map(PlanValue::Str).collect();
             self.expect(
                 "sys_path",
                 Observed::SysPath,
-                Relation::Equals(Value::List(items)),
+                Relation::Equals(PlanValue::List(items)),
             );
         }
         if let Some(argv) = &config.argv {
-            let items = argv.iter().cloned().map(Value::Str).collect();
-            self.expect("argv", Observed::Argv, Relation::Equals(Value::List(items)));
+            let items = argv.iter().cloned().map(PlanValue::Str).collect();
+            self.expect(
+                "argv",
+                Observed::Argv,
+                Relation::Equals(PlanValue::List(items)),
+            );
         }
         if let Some(cwd) = &config.cwd {
             // The child compares with samefile: os.getcwd() resolves symlinks.
-            let path = Value::Str(cwd.to_string_lossy().into_owned());
-            self.probe("cwd", "cwd_is", path, Value::Bool(true));
+            let path = PlanValue::Str(cwd.to_string_lossy().into_owned());
+            self.probe("cwd", "cwd_is", path, PlanValue::Bool(true));
         }
         if let Some(umask) = config.umask {
             self.expect(
                 "umask",
                 Observed::Umask,
-                Relation::Equals(Value::Int(i64::from(umask))),
+                Relation::Equals(PlanValue::Int(i64::from(umask))),
             );
         }
         for (name, soft, hard) in self.plan.first_stage.rlimits.clone() {
@@ -586,8 +599,8 @@ impl Lowering<'_> {
                     self.probe(
                         "rlimits",
                         probe,
-                        Value::Str(name.clone()),
-                        Value::Int(value),
+                        PlanValue::Str(name.clone()),
+                        PlanValue::Int(value),
                     );
                 }
             }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::startup::target::PythonTarget;
+use crate::target::PythonTarget;
 
 /// Where a candidate was found.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

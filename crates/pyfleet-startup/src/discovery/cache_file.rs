@@ -98,6 +98,7 @@ pub(crate) fn path_for(dir: &Path, fingerprint: &str) -> PathBuf {
 pub(crate) fn load(dir: &Path, fingerprint: &str) -> Option<CacheFile> {
     let text = std::fs::read_to_string(path_for(dir, fingerprint)).ok()?;
     let file = CacheFile::decode(&text);
+    #[cfg(feature = "tracing")]
     if file.is_none() {
         tracing::debug!(dir = %dir.display(), "ignoring a damaged discovery cache file");
     }

@@ -27,7 +27,7 @@ use super::interpreter::{CandidateSource, FoundPath, Interpreter};
 use super::outcome::{Discovery, ShimMapping};
 use super::script::DEFAULT_CANDIDATE_TIMEOUT;
 use super::skipped::{SkipReason, SkippedCandidate};
-use crate::startup::target::{Implementation, PythonTarget, PythonVersion};
+use crate::target::{Implementation, PythonTarget, PythonVersion};
 
 /// The header's first field.
 const HEADER: &str = "#pyfleet-discovery";
@@ -127,9 +127,12 @@ pub fn parse_report(text: &str) -> Result<Discovery, DiscoveryError> {
             _ => ignored += 1,
         }
     }
+    #[cfg(feature = "tracing")]
     if ignored > 0 {
         tracing::debug!(ignored, "discovery report lines not understood");
     }
+    #[cfg(not(feature = "tracing"))]
+    let _ = ignored;
 
     // One entry per key, in the order its first candidate was found.
     let mut key_order: Vec<&str> = Vec::new();

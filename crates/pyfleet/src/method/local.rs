@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::interpreter;
+use crate::bootstrap::{Nonce, core_payload, loader_source};
 use crate::error::ConnectError;
 use crate::router::LaunchPlan;
 use crate::spawn::{PreExecHook, SpawnOptions, StderrMode, Transport};
@@ -176,6 +177,11 @@ impl LocalOptions {
         let mut options = SpawnOptions::new(program);
         options.args = startup_plan.args.iter().map(OsString::from).collect();
         options.args.extend(self.interpreter_args.iter().cloned());
+        let nonce = Nonce::random();
+        options.args.push(OsString::from("-c"));
+        options
+            .args
+            .push(OsString::from(loader_source(&nonce, core_payload().len())));
         options.env = startup_plan.env.apply(std::env::vars_os());
         options.cwd = self.startup.cwd.clone();
         options.transport = self.transport;
@@ -187,6 +193,9 @@ impl LocalOptions {
             connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             startup: self.startup.clone(),
             startup_plan,
+            nonce,
+            hop: None,
+            password: None,
         })
     }
 }

@@ -7,9 +7,13 @@ use std::time::Duration;
 
 use super::context::Context;
 use crate::error::ConnectError;
-use crate::method::LocalOptions;
+use crate::method::{
+    ChrootOptions, DoasOptions, DockerOptions, Hop, KubectlOptions, LocalOptions, LxcOptions,
+    NsenterOptions, PodmanOptions, SshOptions, SuOptions, SudoOptions, UnshareOptions,
+};
 use crate::router::{
-    self, Connection, ConnectionSettings, EndReason, LaunchPlan, OutputHandler, log_output,
+    self, ChildRequests, Connection, ConnectionSettings, EndReason, LaunchPlan, OutputHandler,
+    log_output,
 };
 use crate::wire::{DEFAULT_MAX_MESSAGE_SIZE, DecodeLimits};
 
@@ -22,6 +26,7 @@ pub struct BrokerBuilder {
     shutdown_grace: Duration,
     output: Option<OutputHandler>,
     decode_limits: DecodeLimits,
+    requests: Option<Arc<dyn ChildRequests>>,
 }
 
 impl Default for BrokerBuilder {
@@ -31,6 +36,7 @@ impl Default for BrokerBuilder {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             output: None,
             decode_limits: DecodeLimits::default(),
+            requests: None,
         }
     }
 }
@@ -57,6 +63,13 @@ impl BrokerBuilder {
         self
     }
 
+    /// Serve Python modules to children: a child that cannot import a module asks
+    /// for it (see [`ModuleServer`](crate::services::ModuleServer)).
+    pub fn modules(mut self, server: crate::services::ModuleServer) -> Self {
+        self.requests = Some(Arc::new(server));
+        self
+    }
+
     /// Limits for decoding values sent by children.
     pub fn decode_limits(mut self, limits: DecodeLimits) -> Self {
         self.decode_limits = limits;
@@ -73,6 +86,7 @@ impl BrokerBuilder {
                     decode_limits: self.decode_limits,
                     output: self.output.unwrap_or_else(log_output),
                     shutdown_grace: self.shutdown_grace,
+                    requests: self.requests,
                 },
                 contexts: Mutex::new(HashMap::new()),
                 next_id: AtomicU32::new(1),
@@ -127,7 +141,77 @@ impl Broker {
         let id = self.allocate_id()?;
         let name = options.context_name(id);
         let plan = options.plan().await?;
-        self.connect(id, name, plan).await
+        self.start_plan(id, name, plan).await
+    }
+
+    /// Start a context through a method other than local: sudo, su, doas, ssh,
+    /// podman, docker, kubectl, lxc/incus, nsenter, unshare or chroot. Takes any
+    /// method's options (`SshOptions`, `SudoOptions`, …) or a [`Hop`].
+    ///
+    /// The method's plan is checked before anything starts; password prompts are
+    /// answered on a PTY; a refused password fails at once with
+    /// [`ConnectError::AuthenticationFailed`].
+    pub async fn connect(&self, hop: impl Into<Hop>) -> Result<Context, ConnectError> {
+        let hop = hop.into();
+        let id = self.allocate_id()?;
+        let name = hop.context_name(id);
+        let plan = hop.launch_plan()?;
+        self.start_plan(id, name, plan).await
+    }
+
+    /// [`connect`](Self::connect) over ssh.
+    pub async fn ssh(&self, options: SshOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) through sudo.
+    pub async fn sudo(&self, options: SudoOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) through su.
+    pub async fn su(&self, options: SuOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) through doas.
+    pub async fn doas(&self, options: DoasOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) with `podman exec`.
+    pub async fn podman(&self, options: PodmanOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) with `docker exec`.
+    pub async fn docker(&self, options: DockerOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) with `kubectl exec`.
+    pub async fn kubectl(&self, options: KubectlOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) with `lxc exec` or `incus exec`.
+    pub async fn lxc(&self, options: LxcOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) with nsenter.
+    pub async fn nsenter(&self, options: NsenterOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) with unshare.
+    pub async fn unshare(&self, options: UnshareOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) with chroot.
+    pub async fn chroot(&self, options: ChrootOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
     }
 
     /// Start a context from a launch plan made by a method.
@@ -138,7 +222,7 @@ impl Broker {
     ) -> Result<Context, ConnectError> {
         let id = self.allocate_id()?;
         let name = name.unwrap_or_else(|| format!("context.{id}"));
-        self.connect(id, name, plan).await
+        self.start_plan(id, name, plan).await
     }
 
     fn allocate_id(&self) -> Result<u32, ConnectError> {
@@ -148,7 +232,7 @@ impl Broker {
         Ok(self.shared.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
-    async fn connect(
+    async fn start_plan(
         &self,
         id: u32,
         name: String,

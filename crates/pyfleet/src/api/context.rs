@@ -6,11 +6,13 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::call::{decode_reply, encode_call};
+use super::channels::{ChildReceiver, ChildSender, Receiver, Sender};
 use crate::bootstrap::ChildFacts;
 use crate::error::CallError;
+use crate::router::channels::DEFAULT_WINDOW;
 use crate::router::handles::CALL;
 use crate::router::{Connection, ContextEnd};
+use crate::router::{StreamOptions, decode_reply, encode_call};
 use crate::spawn::ChildProcess;
 use crate::wire::Value;
 
@@ -43,6 +45,41 @@ pub struct ExecOutcome {
     /// The value's type name, when the value could not cross.
     #[serde(default)]
     pub unencodable: Option<String>,
+    /// The exit status, when the program called `sys.exit()`.
+    #[serde(default)]
+    pub exit: Option<i32>,
+}
+
+/// A program for [`Context::run_main`], in the forms `python` accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Program {
+    /// `python -c CODE`: sys.argv[0] is "-c".
+    Code(String),
+    /// `python -m MODULE`: run with runpy as `__main__` (a package runs its
+    /// `__main__` submodule); sys.argv[0] becomes the module's file, sys.path[0]
+    /// the working directory. The module may come from the parent's module roots.
+    Module(String),
+    /// `python PATH`: a script's path (shown in tracebacks, sys.argv[0], __file__)
+    /// and its source; sys.path[0] is the script's directory.
+    Script {
+        /// The path as given.
+        path: String,
+        /// The script's text.
+        source: String,
+    },
+    /// `python DIR` or `python APP.zip`: its `__main__.py`; sys.argv[0] and
+    /// sys.path[0] are the directory or zip.
+    Main {
+        /// The directory or zip as given.
+        path: String,
+        /// The file name of its `__main__.py`.
+        filename: String,
+        /// Its text.
+        source: String,
+    },
+    /// `python -` (or no argument with a pipe): code read from stdin; sys.argv[0]
+    /// is "-".
+    Stdin(String),
 }
 
 impl Context {
@@ -95,8 +132,13 @@ impl Context {
         args: impl Serialize,
         kwargs: impl Serialize,
     ) -> Result<R, CallError> {
-        let body = encode_call(module, function, &args, &kwargs)?;
-        let reply = self.connection.request(CALL, body).await?;
+        let call = encode_call(module, function, &args, &kwargs, None)?;
+        let reply = self
+            .connection
+            .request_with(CALL, call.body, call.flags)
+            .await;
+        self.connection.channels().finish_call(&call.channels);
+        let reply = reply?;
         let limits = &self.connection.settings().decode_limits;
         decode_reply(reply, limits, self.name(), || {
             format!("{module}.{function}")
@@ -123,8 +165,8 @@ impl Context {
         args: impl Serialize,
         kwargs: impl Serialize,
     ) -> Result<(), CallError> {
-        let body = encode_call(module, function, &args, &kwargs)?;
-        self.connection.send(CALL, body).await
+        let call = encode_call(module, function, &args, &kwargs, None)?;
+        self.connection.send_with(CALL, call.body, call.flags).await
     }
 
     /// Run Python source in the child's `__main__`, like the interactive prompt:
@@ -132,6 +174,145 @@ impl Context {
     pub async fn exec(&self, source: &str) -> Result<ExecOutcome, CallError> {
         self.call("pyfleet_core.execution", "run", (source,), ())
             .await
+    }
+
+    /// The value of one Python expression, evaluated in the child's `__main__`.
+    pub async fn eval<R: DeserializeOwned>(&self, expression: &str) -> Result<R, CallError> {
+        self.call("pyfleet_core.execution", "evaluate", (expression,), ())
+            .await
+    }
+
+    /// Run a program as `python` would (see [`Program`]), with `args` as
+    /// sys.argv[1:], in the child's `__main__`. A `sys.exit()` in it ends the run,
+    /// not the context: its status is [`ExecOutcome::exit`].
+    pub async fn run_main(
+        &self,
+        program: Program,
+        args: &[String],
+    ) -> Result<ExecOutcome, CallError> {
+        let with_args = |first: &str| -> Vec<String> {
+            std::iter::once(first.to_string())
+                .chain(args.iter().cloned())
+                .collect()
+        };
+        let cwd = self.facts().cwd.clone();
+        let (mode, target, argv, source, path0) = match &program {
+            Program::Code(code) => (
+                "code",
+                "<string>".to_string(),
+                with_args("-c"),
+                Some(code.clone()),
+                None,
+            ),
+            Program::Module(module) => ("module", module.clone(), with_args("-m"), None, Some(cwd)),
+            Program::Script { path, source } => {
+                let dir = std::path::Path::new(path)
+                    .parent()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default();
+                (
+                    "script",
+                    path.clone(),
+                    with_args(path),
+                    Some(source.clone()),
+                    Some(dir),
+                )
+            }
+            Program::Main {
+                path,
+                filename,
+                source,
+            } => (
+                "script",
+                filename.clone(),
+                with_args(path),
+                Some(source.clone()),
+                Some(path.clone()),
+            ),
+            Program::Stdin(code) => (
+                "code",
+                "<stdin>".to_string(),
+                with_args("-"),
+                Some(code.clone()),
+                Some(String::new()),
+            ),
+        };
+        self.call(
+            "pyfleet_core.execution",
+            "run_main",
+            (mode, target, argv, source, path0),
+            (),
+        )
+        .await
+    }
+
+    /// A channel from the child to the master with the default window (16 frames
+    /// of up to 1 MiB in flight). Pass the [`ChildSender`] as an argument to a
+    /// remote function; it gets a Sender to `send(value)` on and `close()`. The
+    /// channel ends when that call returns (or the child closes it).
+    pub fn channel_from_child<T: DeserializeOwned>(
+        &self,
+    ) -> Result<(ChildSender, Receiver<T>), CallError> {
+        self.channel_from_child_with_window(DEFAULT_WINDOW)
+    }
+
+    /// [`channel_from_child`](Self::channel_from_child) with `window` frames in flight.
+    pub fn channel_from_child_with_window<T: DeserializeOwned>(
+        &self,
+        window: u32,
+    ) -> Result<(ChildSender, Receiver<T>), CallError> {
+        let (handle, deliveries) = self
+            .connection
+            .channels()
+            .open_incoming(window)
+            .map_err(CallError::from_end)?;
+        let receiver = Receiver::new(self.connection.clone(), handle, window.max(1), deliveries);
+        Ok((receiver.child_sender(), receiver))
+    }
+
+    /// A channel from the master to the child with the default window. Pass the
+    /// [`ChildReceiver`] as an argument to a remote function; it gets a Receiver to
+    /// iterate (or `recv(timeout)`). [`Sender::close`] ends the child's iteration.
+    pub fn channel_to_child<T: Serialize>(&self) -> Result<(Sender<T>, ChildReceiver), CallError> {
+        self.channel_to_child_with_window(DEFAULT_WINDOW)
+    }
+
+    /// [`channel_to_child`](Self::channel_to_child) with `window` frames in flight.
+    pub fn channel_to_child_with_window<T: Serialize>(
+        &self,
+        window: u32,
+    ) -> Result<(Sender<T>, ChildReceiver), CallError> {
+        let (handle, credit) = self
+            .connection
+            .channels()
+            .open_outgoing(window)
+            .map_err(CallError::from_end)?;
+        let sender = Sender::new(self.connection.clone(), handle, window.max(1), credit);
+        let child_end = sender.child_receiver();
+        Ok((sender, child_end))
+    }
+
+    /// Call `module.function(*args, **kwargs)` and receive its result as a stream:
+    /// a generator (or any iterable) is consumed in the child and each item arrives
+    /// here as it is produced, with flow control. An exception, at the start or
+    /// halfway, ends the stream with the remote error.
+    pub async fn stream<T: DeserializeOwned>(
+        &self,
+        module: &str,
+        function: &str,
+        args: impl Serialize,
+        kwargs: impl Serialize,
+    ) -> Result<Receiver<T>, CallError> {
+        let (_, receiver) = self.channel_from_child_with_window::<T>(DEFAULT_WINDOW)?;
+        let options = StreamOptions {
+            stream: receiver.handle(),
+            window: DEFAULT_WINDOW,
+        };
+        let call = encode_call(module, function, &args, &kwargs, Some(options))?;
+        self.connection
+            .send_with(CALL, call.body, call.flags)
+            .await?;
+        Ok(receiver)
     }
 
     /// True until the context has ended.

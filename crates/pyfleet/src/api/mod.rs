@@ -2,9 +2,10 @@
 
 pub mod blocking;
 mod broker;
-mod call;
+pub mod channels;
 mod context;
 
+pub use crate::router::encode_call;
 pub use broker::{Broker, BrokerBuilder, DEFAULT_SHUTDOWN_GRACE};
-pub use call::encode_call;
-pub use context::{Context, EffectiveConfig, ExecOutcome};
+pub use channels::{ChildReceiver, ChildSender, Receiver, Select, Sender};
+pub use context::{Context, EffectiveConfig, ExecOutcome, Program};

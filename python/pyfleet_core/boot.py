@@ -12,7 +12,10 @@ import sys
 import zlib
 
 # Modules compiled at start; the rest are compiled on first use via load().
-EAGER = ('compat', 'wire', 'router', 'output', 'calls', 'hello', 'watchdog')
+EAGER = ('compat', 'wire', 'router', 'output', 'calls', 'hello', 'watchdog', 'imports')
+
+# Settings firststage.py applies; the module is sent only when one is present.
+FIRST_STAGE_STEPS = ('sys_path', 'argv', 'cwd', 'umask', 'rlimits')
 
 # Names the interactive interpreter has in __main__; everything else is the loader's.
 MAIN_NAMES = ('__name__', '__doc__', '__package__', '__loader__', '__spec__',
@@ -120,15 +123,21 @@ def main(table, nonce, script_dir_removed):
     for name, filename, compressed, linemap in config.get('preload') or ():
         sys.modules['pyfleet_core'].add_module(name, filename, zlib.decompress(compressed), linemap)
     stage = config.get('startup') or {}
-    load('firststage').apply(stage, '' if script_dir_removed else None)
+    if script_dir_removed and not stage.get('safe_path'):
+        sys.path.insert(0, '')  # the loader took it off only to import safely
+    if any(stage.get(step) for step in FIRST_STAGE_STEPS):
+        load('firststage').apply(stage)
     output = load('output').install(conn, conn.parent_id)
     facts = load('hello').facts(stdio, stage.get('report_env') or (), stage.get('probes') or ())
     conn.send_value(conn.parent_id, wire.HELLO, facts)
+    # After HELLO: a lookup at the parent during the handshake would not be answered.
+    load('imports').install(config.get('always_from_parent') or ())
     watchdog = load('watchdog')
     state = watchdog.State()
     watchdog.start(rfd, state)
     package.code_cache.save()
     router = load('router').Router(conn)
+    package.router = router
     router.add_handler(wire.CALL, load('calls').Calls(conn, output, state).on_call)
     router.serve()
     output.flush()
@@ -149,8 +158,11 @@ def report_fatal(exc_info):
             line = None
         entries.append((filename, lineno, name, line))
     text = ''.join(traceback.format_list(entries) + traceback.format_exception_only(*exc_info[:2]))
-    sys.__stderr__.write('pyfleet core failed to start:\nTraceback (most recent call last):\n' + text)
-    sys.__stderr__.flush()
+    try:
+        sys.__stderr__.write('pyfleet core failed:\nTraceback (most recent call last):\n' + text)
+        sys.__stderr__.flush()
+    except (IOError, OSError):
+        pass  # stderr is gone too (a hung-up terminal): nothing left to tell
 
 
 try:

@@ -33,7 +33,12 @@ class Calls(object):
         state = self.state
         state.busy = True
         try:
-            module, function, args, kwargs = wire.loads(body)
+            call = wire.loads(body)
+            if len(call) != 4 or header[2] & wire.FLAG_CHANNELS:
+                state.busy = False
+                from pyfleet_core import load
+                return load('channels').run_call(self, header, call)
+            module, function, args, kwargs = call
             result = resolve(module, function)(*args, **kwargs)
         except BaseException:
             state.busy = False

@@ -23,6 +23,15 @@ def to_bytes(data):
     return bytes(data)
 
 
+def native(text):
+    """A name as the native str type (Python 2 receives unicode)."""
+    if PY2 and isinstance(text, text_type):
+        return text.encode('utf-8')
+    if not PY2 and isinstance(text, bytes):
+        return text.decode('utf-8')
+    return text
+
+
 def set_cloexec(fd):
     """Python 3 creates fds non-inheritable; Python 2 needs it said."""
     if PY2:

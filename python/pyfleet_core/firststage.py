@@ -1,3 +1,4 @@
+# pyfleet-core: on-demand
 """What no interpreter option can express, applied before HELLO and before any
 user code: sys.path, sys.argv, working directory, umask, resource limits.
 
@@ -8,11 +9,8 @@ import os
 import sys
 
 
-def apply(stage, script_dir_removed):
-    """Apply `stage` (a dict); `script_dir_removed` is the sys.path[0] the loader
-    took off before importing anything, or None."""
-    if script_dir_removed is not None and not stage.get('safe_path'):
-        sys.path.insert(0, script_dir_removed)
+def apply(stage):
+    """Apply `stage` (a dict). Sent only to children whose plan has such steps."""
     if stage.get('sys_path') is not None:
         sys.path[:] = list(stage['sys_path'])
     if stage.get('argv') is not None:

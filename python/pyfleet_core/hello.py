@@ -8,15 +8,8 @@ import sys
 
 PROTOCOL_VERSION = 1
 
-# sys.flags fields across 2.7 to 3.14; each interpreter reports those it has.
-FLAG_NAMES = (
-    'debug', 'inspect', 'interactive', 'optimize', 'dont_write_bytecode',
-    'no_user_site', 'no_site', 'ignore_environment', 'verbose', 'bytes_warning',
-    'quiet', 'hash_randomization', 'isolated', 'dev_mode', 'utf8_mode', 'safe_path',
-    'int_max_str_digits', 'warn_default_encoding', 'gil', 'thread_inherit_context',
-    'context_aware_warnings', 'division_warning', 'py3k_warning', 'tabcheck',
-    'unicode',
-)
+# sys.flags fields that are methods or counts of the struct sequence, not flags.
+NOT_FLAGS = ('count', 'index', 'n_fields', 'n_sequence_fields', 'n_unnamed_fields')
 
 
 def implementation():
@@ -30,8 +23,10 @@ def implementation():
 
 def flags():
     result = {}
-    for name in FLAG_NAMES:
-        value = getattr(sys.flags, name, None)
+    for name in dir(sys.flags):
+        if name.startswith('_') or name in NOT_FLAGS:
+            continue
+        value = getattr(sys.flags, name)
         if value is not None:
             result[name] = int(value) if isinstance(value, bool) else value
     return result

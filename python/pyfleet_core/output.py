@@ -57,21 +57,6 @@ class Output(object):
                 pass  # the parent is gone; nobody is left to read it
 
 
-class BinaryStream(object):
-    """The `.buffer` of a forwarded text stream (Python 3 code writes bytes there)."""
-
-    def __init__(self, output, stream):
-        self._output = output
-        self._stream = stream
-
-    def write(self, data):
-        self._output.write(self._stream, data)
-        return len(data)
-
-    def flush(self):
-        self._output.flush()
-
-
 class TextStream(object):
     """A file-like stand-in for sys.stdout / sys.stderr."""
 
@@ -84,7 +69,8 @@ class TextStream(object):
         self._output = output
         self._stream = stream
         self._fd = fd
-        self.buffer = BinaryStream(output, stream)
+        # Python 3 code writes bytes to `.buffer`; write() takes both.
+        self.buffer = self
 
     def write(self, data):
         self._output.write(self._stream, data)

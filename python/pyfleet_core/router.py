@@ -13,8 +13,11 @@ class Router(object):
         self.trusted_sources = (0,)
         self.dropped = 0
 
-    def add_handler(self, handle, handler, trusted_only=True):
+    def add_handler(self, handle, handler, trusted_only=True, immediate=False):
+        """`immediate` handlers also run while a call waits for frames (pump)."""
         self.handlers[handle] = (handler, trusted_only)
+        if immediate:
+            self.conn.immediate[handle] = handler
 
     def serve(self):
         """Dispatch frames until the parent closes the stream."""

@@ -7,7 +7,9 @@ can read, so the same bytes load on every supported interpreter.
 """
 import marshal
 import os
+import select
 import struct
+import time
 
 from pyfleet_core import compat
 
@@ -20,6 +22,12 @@ VALUE = 1
 CONTROL = 3
 
 FLAG_ERROR = 1
+# The last frame of a stream or channel (its body is None, or an error report).
+FLAG_END = 2
+# A chunk of a value too large for one frame; the next frame continues it.
+FLAG_MORE = 4
+# A CALL whose arguments hold channel ends, to be bound before the call runs.
+FLAG_CHANNELS = 8
 
 # Well-known handles; dynamic reply handles are allocated by the parent from 1024 up.
 CALL = 1
@@ -27,6 +35,10 @@ HELLO = 2
 OUTPUT = 3
 BOOT_CONFIG = 4
 LOAD_CORE = 5
+GET_MODULE = 6
+GET_DATA = 7
+LOG = 8
+CREDIT = 9
 
 # Requests this side makes number their replies from here up.
 FIRST_DYNAMIC = 1024
@@ -74,6 +86,9 @@ class Connection(object):
         self._backlog = []
         self._next_reply = FIRST_DYNAMIC
         self._receive_buffer = None
+        # Handle -> function(header, body) for frames that must take effect even
+        # while a call waits inside pump() (flow-control credit).
+        self.immediate = {}
 
     def read_frame(self):
         """Return (header tuple, body) or None at end of stream. Frames that
@@ -84,29 +99,63 @@ class Connection(object):
             return self._backlog.pop(0)
         return self._read_new_frame()
 
-    def request(self, handle, obj):
-        """Send `obj` to the parent's `handle` and wait for its answer. Runs on the
-        main thread only (it reads the stream); other frames are kept meanwhile."""
-        reply_to = self._next_reply
+    def new_handle(self):
+        """A handle for replies or a stream, unique in this context."""
+        handle = self._next_reply
         self._next_reply += 1
+        return handle
+
+    def request(self, handle, obj):
+        """Send `obj` to the parent's `handle` and wait for its answer."""
+        reply_to = self.new_handle()
         self.send_value(self.parent_id, handle, obj, reply_to=reply_to)
-        while True:
+        header, body = self.wait(reply_to)
+        value = loads(body)
+        if header[2] & FLAG_ERROR:
+            raise RequestFailed(*value)
+        return value
+
+    def wait(self, handle, timeout=None):
+        """The next frame for `handle`, or None after `timeout` seconds."""
+        for index, frame in enumerate(self._backlog):
+            if frame[0][6] == handle:
+                return self._backlog.pop(index)
+        found = []
+        self.pump(take=lambda frame: frame[0][6] == handle and not found.append(frame),
+                  timeout=timeout)
+        return found[0] if found else None
+
+    def pump(self, take=None, done=None, timeout=None):
+        """Read frames while a call runs (on the main thread, which owns the
+        stream) until take(frame) claims one or done() holds; False on timeout.
+        Immediate frames (credit) take effect at once; all others wait in the
+        backlog, in order, for the main loop."""
+        deadline = None if timeout is None else time.time() + timeout
+        while done is None or not done():
+            if deadline is not None and not self._buf_has_frame():
+                remaining = deadline - time.time()
+                if remaining <= 0 or not select.select([self.rfd], [], [], remaining)[0]:
+                    return False
             frame = self._read_new_frame()
             if frame is None:
-                raise ProtocolError('the parent closed the connection during a request')
-            header, body = frame
-            if header[6] != reply_to:
-                self._backlog.append((header, bytes(body)))
-                continue
-            value = loads(body)
-            if header[2] & FLAG_ERROR:
-                raise RequestFailed(*value)
-            return value
+                raise ProtocolError('the parent closed the connection')
+            if take is not None and take(frame):
+                return True
+            action = self.immediate.get(frame[0][6])
+            if action is not None:
+                action(*frame)
+            else:
+                self._backlog.append((frame[0], bytes(frame[1])))
+        return True
+
+    def _buf_has_frame(self):
+        buf = self._buf
+        return len(buf) >= HEADER_LEN and len(buf) >= HEADER_LEN + HEADER.unpack_from(buf, 0)[8]
 
     def _read_new_frame(self):
         buf = self._buf
         while len(buf) < HEADER_LEN:
-            chunk = os.read(self.rfd, READ_SIZE)
+            chunk = _read(self.rfd, READ_SIZE)
             if not chunk:
                 if buf:
                     raise ProtocolError('stream ended inside a frame header')
@@ -192,6 +241,16 @@ class Connection(object):
                 parts.pop(0)
             if written:
                 parts[0] = memoryview(parts[0])[written:]
+
+
+def _read(fd, size):
+    """os.read, with a hung-up terminal (EIO, as under su) read as end of stream."""
+    try:
+        return os.read(fd, size)
+    except OSError as exc:
+        if exc.errno == 5:
+            return b''
+        raise
 
 
 def loads(body):

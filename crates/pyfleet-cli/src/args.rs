@@ -20,6 +20,15 @@ pub struct InterpreterArgs {
     pub python_version: Option<String>,
     #[command(flatten)]
     pub startup: StartupArgs,
+    /// Reach the interpreter through a hop: METHOD:SPEC[,OPTION=VALUE…], e.g.
+    /// ssh:USER@HOST[:PORT], 'ssh:root@web1,identity=~/.ssh/k,port=2222',
+    /// sudo:USER, su:USER, doas:USER, podman:CONTAINER, docker:CONTAINER,
+    /// kubectl:[NS/]POD, lxc:NAME, incus:NAME, nsenter:PID, unshare:net+pid,
+    /// chroot:DIR. A password comes from password_env=VAR or ask_password, never
+    /// from the command line. Repeat for a chain of hops, in order. --python then
+    /// names the interpreter on the target (default python3).
+    #[arg(long = "via", value_name = "METHOD:SPEC")]
+    pub via: Vec<String>,
 }
 
 impl InterpreterArgs {
@@ -36,6 +45,65 @@ impl InterpreterArgs {
             options = options.python_version(constraint);
         }
         Ok(options)
+    }
+}
+
+impl InterpreterArgs {
+    /// The hop of `--via`, with the start-up flags, `--python` and its password;
+    /// `None` without `--via`.
+    pub fn hop(&self) -> Result<Option<pyfleet::method::Hop>, String> {
+        use pyfleet::method::{PasswordSource, parse_hop};
+        let specs = self
+            .via
+            .iter()
+            .map(|text| parse_hop(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(first) = specs.first() else {
+            return Ok(None);
+        };
+        if specs.len() > 1 {
+            let chain: Vec<&str> = specs.iter().map(|s| s.hop.method_name()).collect();
+            return Err(format!(
+                "multi-hop chains ({}) need a context that starts the next hop itself, which \
+                 this version cannot do yet; give a single --via",
+                chain.join(" then ")
+            ));
+        }
+        if self.python_version.is_some() {
+            return Err(
+                "--python-version searches this machine; with --via name the target's \
+                 interpreter with --python (and python_target=VERSION when a start-up setting \
+                 depends on it)"
+                    .into(),
+            );
+        }
+        let mut hop = first.hop.clone();
+        {
+            let common = hop.common_mut();
+            common.startup = self.startup.config()?;
+            if let Some(python) = &self.python {
+                common.python = python.to_string_lossy().into_owned();
+            }
+        }
+        let password = match &first.password {
+            PasswordSource::None => None,
+            PasswordSource::Env(name) => Some(pyfleet::method::Password::from_env(name)?),
+            PasswordSource::Ask => Some(
+                pyfleet::method::Password::read_from_terminal(&format!(
+                    "[pyfleet] password for {} to {}: ",
+                    hop.method_name(),
+                    hop.target_label()
+                ))
+                .map_err(|e| e.to_string())?,
+            ),
+        };
+        match password {
+            Some(password) => hop
+                .with_password(password)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            None => Ok(Some(hop)),
+        }
     }
 }
 
@@ -102,6 +170,57 @@ fn parse_word(word: &str) -> Result<Value, String> {
 mod tests {
     use super::*;
 
+    fn interpreter(words: &[&str]) -> InterpreterArgs {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            interpreter: InterpreterArgs,
+        }
+        let argv = std::iter::once("pyfleet").chain(words.iter().copied());
+        <Wrapper as clap::Parser>::try_parse_from(argv)
+            .unwrap()
+            .interpreter
+    }
+
+    #[test]
+    fn via_makes_a_hop_with_the_startup_flags() {
+        assert!(interpreter(&[]).hop().unwrap().is_none());
+        let hop = interpreter(&["--via", "sudo:pf", "--python", "/usr/bin/python3.11", "-S"])
+            .hop()
+            .unwrap()
+            .unwrap();
+        let plan = hop.plan().unwrap();
+        let python = plan
+            .argv
+            .iter()
+            .position(|a| a == "/usr/bin/python3.11")
+            .unwrap();
+        assert_eq!(plan.argv[python + 1], "-S");
+    }
+
+    #[test]
+    fn via_refuses_chains_passwords_and_local_searches() {
+        let chain = interpreter(&["--via", "ssh:web1", "--via", "sudo:pf"])
+            .hop()
+            .unwrap_err();
+        assert!(
+            chain.contains("multi-hop chains (ssh then sudo)"),
+            "{chain}"
+        );
+        let password = interpreter(&["--via", "sudo:pf,password=x"])
+            .hop()
+            .unwrap_err();
+        assert!(password.contains("password_env"), "{password}");
+        let search = interpreter(&["--via", "sudo:pf", "--python-version", "3.11"])
+            .hop()
+            .unwrap_err();
+        assert!(search.contains("--python"), "{search}");
+        let unset = interpreter(&["--via", "sudo:pf,password_env=PYFLEET_SURELY_UNSET_VAR"])
+            .hop()
+            .unwrap_err();
+        assert!(unset.contains("PYFLEET_SURELY_UNSET_VAR"), "{unset}");
+    }
+
     fn words(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
     }
@@ -148,5 +267,39 @@ mod tests {
             parse_call_arguments(&words(&["'a=b'"])).unwrap().args,
             vec![Value::Str("a=b".into())]
         );
+    }
+}
+
+/// Where children get the Python modules they lack.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ModuleArgs {
+    /// Serve modules from this directory or zip file to the child, like a sys.path
+    /// entry (repeatable; searched in order).
+    #[arg(long = "module-root", value_name = "DIR|ZIP", help_heading = "Modules")]
+    pub module_root: Vec<PathBuf>,
+    /// Also serve what this local interpreter can import (its virtualenv, its
+    /// site-packages), standard library excepted.
+    #[arg(
+        long = "module-from-python",
+        value_name = "PATH",
+        help_heading = "Modules"
+    )]
+    pub module_from_python: Option<PathBuf>,
+}
+
+impl ModuleArgs {
+    /// The module server these options describe, with `extra` roots first.
+    pub fn server(&self, extra: &[PathBuf]) -> Result<Option<pyfleet::ModuleServer>, String> {
+        if extra.is_empty() && self.module_root.is_empty() && self.module_from_python.is_none() {
+            return Ok(None);
+        }
+        let mut server = pyfleet::ModuleServer::new();
+        for root in extra.iter().chain(&self.module_root) {
+            server = server.root(root).map_err(|e| e.to_string())?;
+        }
+        if let Some(python) = &self.module_from_python {
+            server = server.from_python(python);
+        }
+        Ok(Some(server))
     }
 }

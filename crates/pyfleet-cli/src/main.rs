@@ -40,6 +40,9 @@ enum Command {
     Inspect(commands::inspect::InspectArgs),
     /// List the Python interpreters on this machine (one probe, cached).
     Interpreters(commands::interpreters::InterpretersArgs),
+    /// Make one executable file from a Python app: a small launcher followed by a
+    /// zip of the app, its dependencies and their bytecode.
+    Pack(commands::pack::PackArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
             Command::Exec(args) => commands::exec::run(args).await,
             Command::Inspect(args) => commands::inspect::run(args).await,
             Command::Interpreters(args) => commands::interpreters::run(args).await,
+            Command::Pack(args) => commands::pack::run(args).await,
         }
     });
     ExitCode::from(code)

@@ -155,8 +155,8 @@ fn usage_errors_exit_2() {
     let (code, _, stderr) = run(&["call", "--python", PYTHON, "os.getpid", "[1,"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot parse \"[1,\""), "{stderr}");
-    let (code, _, _) = run(&["exec", "--python", PYTHON]);
-    assert_eq!(code, 2);
+    let (code, _, stderr) = run(&["exec", "--python", PYTHON, "-c", "1", "-m", "os"]);
+    assert_eq!(code, 2, "{stderr}");
 }
 
 #[test]
@@ -237,21 +237,34 @@ fn inspect_shows_the_three_phases() {
 
 #[test]
 fn startup_flags_apply_to_call_and_exec() {
+    // exec -c sets sys.argv as python -c does; --argv is what a call sees.
     let (code, stdout, stderr) = run(&[
         "exec",
         "--python",
         PYTHON,
         "-O",
+        "-c",
+        "import sys; (sys.flags.optimize, sys.argv)",
+        "x",
+    ]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "(1, ['-c', 'x'])\n"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&[
+        "call",
+        "--python",
+        PYTHON,
         "--argv",
         "tool",
         "--argv",
         "x",
-        "-c",
-        "import sys; (sys.flags.optimize, sys.argv)",
+        "sys.argv.copy",
     ]);
     assert_eq!(
         (code, stdout.as_str()),
-        (0, "(1, ['tool', 'x'])\n"),
+        (0, "[\"tool\",\"x\"]\n"),
         "{stderr}"
     );
     let (code, stdout, _) = run(&[

@@ -101,6 +101,74 @@ pub enum ConnectError {
         /// The options it should have had.
         actual_args: String,
     },
+    /// The method's program refused the credentials: a wrong password (the program
+    /// said so, or asked again), a refused key. Reported as soon as it is seen.
+    #[error(
+        "context {context}: {method} to {target}: authentication failed ({detail}); \
+         check the user name and the password or key"
+    )]
+    AuthenticationFailed {
+        /// The context's name.
+        context: String,
+        /// The method ("sudo", "ssh", …).
+        method: String,
+        /// What it was to reach.
+        target: String,
+        /// What the program said (any password in it replaced by `***`).
+        detail: String,
+    },
+    /// The method's program asked for a password and none was given.
+    #[error(
+        "context {context}: {method} to {target} asks for a password ({prompt:?}) but none \
+         was given; pass one (password(..), or password_env=VAR / ask_password on the \
+         command line)"
+    )]
+    PasswordNeeded {
+        /// The context's name.
+        context: String,
+        /// The method.
+        method: String,
+        /// What it was to reach.
+        target: String,
+        /// The prompt as seen.
+        prompt: String,
+    },
+    /// The method's program waits at a prompt that is neither a password prompt
+    /// nor a known message.
+    #[error(
+        "context {context}: {method} to {target} stopped at a prompt pyfleet does not \
+         recognise: {seen:?} (nothing more came for {}s); if it asks for the password, \
+         add its text as a password prompt (prompt(..), or prompt=TEXT on the command line)",
+        waited.as_secs_f64()
+    )]
+    UnknownPrompt {
+        /// The context's name.
+        context: String,
+        /// The method.
+        method: String,
+        /// What it was to reach.
+        target: String,
+        /// The unanswered line (any password in it replaced by `***`).
+        seen: String,
+        /// How long nothing arrived after it.
+        waited: Duration,
+    },
+    /// The method's program reported a known failure other than authentication:
+    /// not permitted, a changed host key, an unreachable host, a missing
+    /// interpreter.
+    #[error("context {context}: {method} to {target}: {problem}; it said: {detail}")]
+    HopFailed {
+        /// The context's name.
+        context: String,
+        /// The method.
+        method: String,
+        /// What it was to reach.
+        target: String,
+        /// What went wrong and what to do.
+        problem: String,
+        /// The program's own line.
+        detail: String,
+    },
     /// The broker was shut down.
     #[error("{}", messages::BROKER_SHUTDOWN)]
     BrokerShutdown,
@@ -197,6 +265,15 @@ pub enum CallError {
         context: String,
         /// Why decoding failed.
         source: DecodeError,
+    },
+    /// A channel was misused or broken (send after close, a child exceeding its
+    /// window, a chunked value beyond the limit).
+    #[error("channel of context {context}: {detail}")]
+    Channel {
+        /// The context's name.
+        context: String,
+        /// What happened.
+        detail: String,
     },
     /// The call did not complete in the time allowed.
     #[error("{function} in context {context} did not complete within {}s", timeout.as_secs_f64())]

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Layers, top to bottom (a layer only uses those below it): [`api`] (brokers,
-//! contexts), [`method`] (how a child is reached), [`router`] (connections, frames,
+//! contexts), [`services`] (modules on demand), [`method`] (how a child is reached), [`router`] (connections, frames,
 //! pending calls), [`bootstrap`] (loader and shipped core), [`spawn`] (processes),
 //! [`wire`] (frames and values; no I/O).
 
@@ -25,15 +25,24 @@ pub mod logging;
 pub mod messages;
 pub mod method;
 pub mod router;
+pub mod services;
 pub mod spawn;
 pub mod startup;
 pub mod wire;
 
-pub use api::{Broker, BrokerBuilder, Context, EffectiveConfig, ExecOutcome, blocking};
+pub use api::{
+    Broker, BrokerBuilder, ChildReceiver, ChildSender, Context, EffectiveConfig, ExecOutcome,
+    Program, Receiver, Select, Sender, blocking,
+};
 pub use bootstrap::ChildFacts;
 pub use error::{BootStage, CallError, ConnectError, RemoteError};
-pub use method::LocalOptions;
-pub use router::{ContextEnd, EndReason, OutputEvent, OutputHandler, OutputStream};
+pub use method::{
+    ChrootOptions, DoasOptions, DockerOptions, Hop, HostKeyPolicy, KubectlOptions, LocalOptions,
+    LxcOptions, NsenterOptions, Password, PodmanOptions, SshOptions, SuOptions, SudoOptions,
+    UnshareOptions,
+};
+pub use router::{ContextEnd, EndReason, LogRecord, OutputEvent, OutputHandler, OutputStream};
+pub use services::ModuleServer;
 pub use startup::StartupConfig;
 pub use wire::Value;
 

@@ -5,13 +5,15 @@ use std::io::Write;
 use pyfleet::Value;
 
 use crate::EXIT_USAGE;
-use crate::args::{InterpreterArgs, parse_call_arguments};
+use crate::args::{InterpreterArgs, ModuleArgs, parse_call_arguments};
 use crate::json_out::to_json;
 
 #[derive(clap::Args, Debug)]
 pub struct CallArgs {
     #[command(flatten)]
     interpreter: InterpreterArgs,
+    #[command(flatten)]
+    modules: ModuleArgs,
     /// Print a str or bytes result as it is instead of as JSON.
     #[arg(long)]
     raw: bool,
@@ -33,7 +35,14 @@ pub async fn run(args: CallArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let broker = super::cli_broker();
+    let modules = match args.modules.server(&[]) {
+        Ok(modules) => modules,
+        Err(message) => {
+            eprintln!("pyfleet: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let broker = super::cli_broker(modules);
     let ctx = match super::start(&broker, &args.interpreter).await {
         Ok(ctx) => ctx,
         Err(code) => return code,

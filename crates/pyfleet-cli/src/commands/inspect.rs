@@ -23,33 +23,63 @@ pub async fn run(mut args: InspectArgs) -> u8 {
     if args.interpreter.startup.verify.as_deref() != Some("off") {
         args.interpreter.startup.verify = Some("warn".into());
     }
-    let options = match args.interpreter.local_options() {
-        Ok(options) => options,
+    let hop = match args.interpreter.hop() {
+        Ok(hop) => hop,
         Err(message) => {
             eprintln!("pyfleet: {message}");
             return EXIT_USAGE;
         }
     };
-    let plan = match options.plan().await {
-        Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("pyfleet: {error}");
-            return EXIT_CONTEXT_FAILED;
+    let broker = pyfleet::Broker::new();
+    let (plan, started) = match hop {
+        Some(hop) => match hop.launch_plan() {
+            Ok(plan) => (plan, broker.connect(hop).await),
+            Err(error) => {
+                eprintln!("pyfleet: {error}");
+                return EXIT_CONTEXT_FAILED;
+            }
+        },
+        None => {
+            let options = match args.interpreter.local_options() {
+                Ok(options) => options,
+                Err(message) => {
+                    eprintln!("pyfleet: {message}");
+                    return EXIT_USAGE;
+                }
+            };
+            match options.plan().await {
+                Ok(plan) => (plan, broker.local(options).await),
+                Err(error) => {
+                    eprintln!("pyfleet: {error}");
+                    return EXIT_CONTEXT_FAILED;
+                }
+            }
         }
     };
-    let broker = pyfleet::Broker::new();
-    let ctx = match broker.local(options).await {
+    let ctx = match started {
         Ok(ctx) => ctx,
         Err(error) => {
             eprintln!("pyfleet: {error}");
             return EXIT_CONTEXT_FAILED;
         }
     };
+    // A hop's own command line, its loader (the last word) elided.
+    let via: Option<Vec<String>> = plan.hop.as_ref().map(|hop| {
+        let mut argv = hop.argv.clone();
+        if let Some(last) = argv.last_mut() {
+            *last = "<pyfleet loader, or the target command holding it>".to_string();
+        }
+        argv
+    });
     let effective = ctx.effective_config();
-    let program = plan.spawn.program.display().to_string();
+    let program = match &plan.hop {
+        Some(hop) => format!("{} via {} to {}", hop.python, hop.method, hop.target),
+        None => plan.spawn.program.display().to_string(),
+    };
     if args.json {
         let report = serde_json::json!({
             "interpreter": program,
+            "via": via,
             "launch": {
                 "argv": launch_argv(&program, &plan.startup_plan),
                 "env": &plan.startup_plan.env,
@@ -64,6 +94,9 @@ pub async fn run(mut args: InspectArgs) -> u8 {
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else {
+        if let Some(argv) = &via {
+            println!("via              {}\n", argv.join(" "));
+        }
         print!(
             "{}",
             table(

@@ -4,16 +4,20 @@ pub mod call;
 pub mod exec;
 pub mod inspect;
 pub mod interpreters;
+pub mod pack;
 
 use pyfleet::{Broker, CallError, Context};
 
 use crate::{EXIT_CONTEXT_FAILED, EXIT_REMOTE_ERROR, EXIT_USAGE};
 
-/// A broker whose children's output goes to our terminal.
-pub fn cli_broker() -> Broker {
-    Broker::builder()
-        .on_output(crate::output::passthrough())
-        .build()
+/// A broker whose children's output goes to our terminal and that serves the
+/// modules the options name.
+pub fn cli_broker(modules: Option<pyfleet::ModuleServer>) -> Broker {
+    let builder = Broker::builder().on_output(crate::output::passthrough());
+    match modules {
+        Some(server) => builder.modules(server).build(),
+        None => builder.build(),
+    }
 }
 
 /// Start the interpreter, or say why not.
@@ -21,6 +25,16 @@ pub async fn start(
     broker: &Broker,
     interpreter: &crate::args::InterpreterArgs,
 ) -> Result<Context, u8> {
+    let usage = |message: String| {
+        eprintln!("pyfleet: {message}");
+        EXIT_USAGE
+    };
+    if let Some(hop) = interpreter.hop().map_err(usage)? {
+        return broker.connect(hop).await.map_err(|error| {
+            eprintln!("pyfleet: {error}");
+            EXIT_CONTEXT_FAILED
+        });
+    }
     let options = interpreter.local_options().map_err(|message| {
         eprintln!("pyfleet: {message}");
         EXIT_USAGE

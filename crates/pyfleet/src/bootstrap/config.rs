@@ -20,9 +20,30 @@ pub struct BootConfig {
     pub startup: FirstStage,
     /// On-demand core modules sent along: (name, filename, zlib source, line map).
     pub preload: Vec<(String, String, ByteBuf, ByteBuf)>,
+    /// Top-level packages imported from the parent even when the child has them.
+    pub always_from_parent: Vec<String>,
 }
 
 impl BootConfig {
+    /// The on-demand modules a child started with `stage` needs before HELLO:
+    /// probes for the checks, firststage for steps to apply (the same steps
+    /// boot.py's FIRST_STAGE_STEPS tests for).
+    pub fn preload_for(stage: &FirstStage) -> Vec<(String, String, ByteBuf, ByteBuf)> {
+        let mut names = Vec::new();
+        if !stage.probes.is_empty() {
+            names.push("probes");
+        }
+        let has_steps = stage.sys_path.is_some()
+            || stage.argv.is_some()
+            || stage.cwd.is_some()
+            || stage.umask.is_some()
+            || !stage.rlimits.is_empty();
+        if has_steps {
+            names.push("firststage");
+        }
+        BootConfig::preload(&names)
+    }
+
     /// Preload rows for these on-demand modules.
     pub fn preload(names: &[&str]) -> Vec<(String, String, ByteBuf, ByteBuf)> {
         names

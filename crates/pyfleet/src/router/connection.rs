@@ -8,12 +8,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::watch;
 
+use super::channels::{Channels, FIRST_INCOMING};
 use super::context_end::{ContextEnd, EndReason};
 use super::frame_reader::{FrameReader, ReadError};
 use super::frame_writer::FrameWriter;
 use super::handles::{self, FIRST_DYNAMIC};
-use super::output::{OutputEvent, OutputHandler, OutputStream};
+use super::output::{LogRecord, OutputEvent, OutputHandler, OutputStream};
+use super::output_budget::OutputBudget;
 use super::pending::{PendingCalls, PendingGuard, Reply};
+use super::requests::{Answer, ChildRequests};
 use crate::bootstrap::ChildFacts;
 use crate::error::CallError;
 use crate::spawn::{ChildProcess, ExitStatus};
@@ -43,6 +46,8 @@ pub struct ConnectionSettings {
     pub output: OutputHandler,
     /// Time between "exit please", SIGTERM and SIGKILL at shutdown.
     pub shutdown_grace: Duration,
+    /// Answers children's requests for modules and data files, if any.
+    pub requests: Option<Arc<dyn ChildRequests>>,
 }
 
 /// A running context's connection.
@@ -54,9 +59,14 @@ pub struct Connection {
     verification: Verification,
     writer: FrameWriter,
     pending: PendingCalls,
+    channels: Channels,
     settings: ConnectionSettings,
     dropped: DropCounters,
+    output_budget: OutputBudget,
     end: watch::Sender<Option<Arc<ContextEnd>>>,
+    /// The hop's pseudo-terminal, held open while the context lives: closing the
+    /// master would hang up the terminal and SIGHUP ssh, sudo or su.
+    terminal: Option<super::pty_launch::HeldTerminal>,
 }
 
 impl Connection {
@@ -78,10 +88,19 @@ impl Connection {
             verification,
             writer,
             pending: PendingCalls::default(),
+            channels: Channels::default(),
             settings,
             dropped: DropCounters::default(),
+            output_budget: OutputBudget::default(),
             end: watch::channel(None).0,
+            terminal: None,
         }
+    }
+
+    /// Keep `terminal` open for as long as this connection exists.
+    pub fn with_terminal(mut self, terminal: Option<super::pty_launch::HeldTerminal>) -> Self {
+        self.terminal = terminal;
+        self
     }
 
     /// The context id.
@@ -148,10 +167,20 @@ impl Connection {
 
     /// Send `body` to `handle` and wait for the reply.
     pub async fn request(&self, handle: u32, body: FrameBody) -> Result<Reply, CallError> {
+        self.request_with(handle, body, 0).await
+    }
+
+    /// [`request`](Self::request) with header flags (e.g. CHANNELS).
+    pub async fn request_with(
+        &self,
+        handle: u32,
+        body: FrameBody,
+        flags: u8,
+    ) -> Result<Reply, CallError> {
         self.check_size(body.len())?;
         let (reply_to, rx) = self.pending.register().map_err(CallError::from_end)?;
         let guard = PendingGuard::new(&self.pending, reply_to);
-        self.write(handle, reply_to, body).await?;
+        self.write(handle, reply_to, flags, body).await?;
         let outcome = rx.await;
         guard.disarm();
         match outcome {
@@ -163,11 +192,26 @@ impl Connection {
 
     /// Send `body` to `handle` without waiting for any reply.
     pub async fn send(&self, handle: u32, body: FrameBody) -> Result<(), CallError> {
+        self.send_with(handle, body, 0).await
+    }
+
+    /// [`send`](Self::send) with header flags (END, MORE, CHANNELS).
+    pub async fn send_with(
+        &self,
+        handle: u32,
+        body: FrameBody,
+        flags: u8,
+    ) -> Result<(), CallError> {
         self.check_size(body.len())?;
         if let Some(end) = self.pending.ended() {
             return Err(CallError::from_end(end));
         }
-        self.write(handle, 0, body).await
+        self.write(handle, 0, flags, body).await
+    }
+
+    /// The channels of this connection.
+    pub fn channels(&self) -> &Channels {
+        &self.channels
     }
 
     fn check_size(&self, size: usize) -> Result<(), CallError> {
@@ -178,10 +222,16 @@ impl Connection {
         Ok(())
     }
 
-    async fn write(&self, handle: u32, reply_to: u32, body: FrameBody) -> Result<(), CallError> {
+    async fn write(
+        &self,
+        handle: u32,
+        reply_to: u32,
+        flags: u8,
+        body: FrameBody,
+    ) -> Result<(), CallError> {
         match self
             .writer
-            .send_to(self.id, handle, reply_to, 0, body)
+            .send_to(self.id, handle, reply_to, flags, body)
             .await
         {
             Ok(()) => Ok(()),
@@ -200,7 +250,7 @@ impl Connection {
     /// The end to report when a reply channel was dropped without an answer.
     fn end_now(&self) -> Arc<ContextEnd> {
         self.pending.ended().unwrap_or_else(|| {
-            self.pending.end(ContextEnd {
+            self.end_all(ContextEnd {
                 context: self.name.clone(),
                 pid: Some(self.process.pid()),
                 reason: EndReason::Shutdown,
@@ -215,14 +265,29 @@ impl Connection {
             tracing::debug!(context = %self.name, src = header.src, dst = header.dst, "dropped a frame with a foreign address");
             return;
         }
+        if header.handle >= FIRST_INCOMING && self.channels.is_incoming(header.handle) {
+            self.channels.deliver(header, body);
+            return;
+        }
         if header.handle >= FIRST_DYNAMIC {
             if !self.pending.complete(header.handle, (header, body)) {
                 self.dropped.unexpected.fetch_add(1, Ordering::Relaxed);
             }
             return;
         }
+        if let Some(requests) = self.settings.requests.clone()
+            && requests.answers(header.handle)
+        {
+            self.answer_request(requests.as_ref(), &header, body).await;
+            return;
+        }
         match header.handle {
             handles::OUTPUT => self.forward_output(&body),
+            handles::LOG => self.forward_log(&body),
+            handles::CREDIT => match from_body::<(u32, i64)>(&body, &self.settings.decode_limits) {
+                Ok((channel, count)) => self.channels.credit(channel, count),
+                Err(error) => self.drop_undecodable("credit", &error),
+            },
             handles::LOAD_CORE => {
                 let limits = &self.settings.decode_limits;
                 if let Err(error) =
@@ -231,6 +296,10 @@ impl Connection {
                     tracing::debug!(context = %self.name, %error, "could not answer a core module request");
                 }
             }
+            handles::GET_MODULE => {
+                // No module server: every module is unknown to this parent.
+                self.answer_none(&header).await;
+            }
             _ => {
                 self.dropped.unexpected.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(context = %self.name, handle = header.handle, "dropped a frame for an unknown handle");
@@ -238,29 +307,98 @@ impl Connection {
         }
     }
 
+    async fn answer_none(&self, header: &Header) {
+        if header.reply_to != 0 {
+            let body = crate::wire::to_body(&()).unwrap_or_default();
+            let _ = self
+                .writer
+                .send_to(self.id, header.reply_to, 0, 0, body)
+                .await;
+        }
+    }
+
+    async fn answer_request(&self, requests: &dyn ChildRequests, header: &Header, body: Bytes) {
+        let answer = requests.answer(self.id, header.handle, body).await;
+        if header.reply_to == 0 {
+            return;
+        }
+        let (flags, body) = match answer {
+            Answer::Value(body) => (0, body),
+            Answer::Error(type_name, message) => (
+                crate::wire::flags::ERROR,
+                crate::wire::to_body(&(type_name, message, "")).unwrap_or_default(),
+            ),
+        };
+        if let Err(error) = self
+            .writer
+            .send_to(self.id, header.reply_to, 0, flags, body)
+            .await
+        {
+            tracing::debug!(context = %self.name, %error, "could not answer a request");
+        }
+    }
+
     fn forward_output(&self, body: &Bytes) {
         match from_body::<(u8, crate::wire::ByteBuf)>(body, &self.settings.decode_limits) {
-            Ok((stream, data)) => (self.settings.output)(OutputEvent {
-                context: &self.name,
-                context_id: self.id,
-                stream: if stream == 2 {
+            Ok((stream, data)) => {
+                let stream = if stream == 2 {
                     OutputStream::Stderr
                 } else {
                     OutputStream::Stdout
-                },
-                data: &data.0,
-            }),
-            Err(error) => {
-                self.dropped.unexpected.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(context = %self.name, %error, "dropped an undecodable output frame");
+                };
+                self.emit(stream, &data.0, None);
             }
+            Err(error) => self.drop_undecodable("output", &error),
         }
+    }
+
+    fn forward_log(&self, body: &Bytes) {
+        match from_body::<(u32, String, crate::wire::ByteBuf)>(body, &self.settings.decode_limits) {
+            Ok((level, logger, message)) => {
+                self.emit(
+                    OutputStream::Log,
+                    &message.0,
+                    Some(LogRecord {
+                        level,
+                        logger: &logger,
+                    }),
+                );
+            }
+            Err(error) => self.drop_undecodable("log", &error),
+        }
+    }
+
+    /// Hand an event to the output handler, within the child's output budget.
+    fn emit(&self, stream: OutputStream, data: &[u8], log: Option<LogRecord<'_>>) {
+        let (admitted, dropped) = self.output_budget.admit(data.len());
+        if let Some(dropped) = dropped {
+            tracing::warn!(
+                context = %self.name,
+                events = dropped.events,
+                bytes = dropped.bytes,
+                "dropped output of a child that writes faster than the master's output budget"
+            );
+        }
+        if admitted {
+            (self.settings.output)(OutputEvent {
+                context: &self.name,
+                context_id: self.id,
+                stream,
+                data,
+                log,
+            });
+        }
+    }
+
+    fn drop_undecodable(&self, what: &str, error: &crate::wire::DecodeError) {
+        self.dropped.unexpected.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(context = %self.name, %error, "dropped an undecodable {what} frame");
     }
 
     /// Stop the context: fail its calls with `reason`, close its input (the core
     /// exits at end of stream), then SIGTERM and SIGKILL, each after the grace period.
     pub async fn shutdown(&self, reason: EndReason) {
-        self.pending.end(self.end_with(reason));
+        self.end_all(self.end_with(reason));
         self.writer.close().await;
         let grace = self.settings.shutdown_grace;
         if self.process.wait_timeout(grace).await.is_none() {
@@ -275,8 +413,16 @@ impl Connection {
     /// Shutdown without awaiting, for Drop paths: fail the calls and close the
     /// input now; a std thread escalates to signals if the child lingers.
     pub fn shutdown_now(self: &Arc<Self>, reason: EndReason) {
-        self.pending.end(self.end_with(reason));
+        self.end_all(self.end_with(reason));
         self.writer.try_close();
+    }
+
+    /// Record how the context ended (the first end wins) and end every call and
+    /// channel still waiting on it.
+    fn end_all(&self, end: ContextEnd) -> Arc<ContextEnd> {
+        let end = self.pending.end(end);
+        self.channels.end(end.clone());
+        end
     }
 
     fn end_with(&self, reason: EndReason) -> ContextEnd {
@@ -305,7 +451,7 @@ impl Connection {
                 }
             }
         };
-        let end = self.pending.end(self.end_with(reason));
+        let end = self.end_all(self.end_with(reason));
         self.end.send_replace(Some(end));
     }
 

@@ -10,6 +10,14 @@ pub const OUTPUT: u32 = 3;
 pub const BOOT_CONFIG: u32 = 4;
 /// Child → parent: send the on-demand core module named in the body.
 pub const LOAD_CORE: u32 = 5;
+/// Child → parent: send the module named in the body (and its package's others).
+pub const GET_MODULE: u32 = 6;
+/// Child → parent: send the data file at the path in the body (pkgutil.get_data).
+pub const GET_DATA: u32 = 7;
+/// Child → parent: a `logging` record: (level number, logger name, message bytes).
+pub const LOG: u32 = 8;
+/// Either way: credit for a channel, (channel handle, frames consumed).
+pub const CREDIT: u32 = 9;
 
 /// Reply handles are allocated from here up; lower numbers are reserved.
 pub const FIRST_DYNAMIC: u32 = 1024;

@@ -84,6 +84,7 @@ fn emit_event(sink: &StderrSink, data: &[u8]) {
         context_id: sink.context_id,
         stream: OutputStream::Stderr,
         data,
+        log: None,
     });
 }
 

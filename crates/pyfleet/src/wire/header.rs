@@ -59,9 +59,15 @@ impl Encoding {
 pub mod flags {
     /// The body is an error report rather than a result.
     pub const ERROR: u8 = 1;
+    /// The last frame of a stream or channel (with ERROR: it failed).
+    pub const END: u8 = 2;
+    /// A chunk of a value too large for one frame; the next frame continues it.
+    pub const MORE: u8 = 4;
+    /// A CALL whose arguments hold channel ends to bind before it runs.
+    pub const CHANNELS: u8 = 8;
 
     /// Every bit this version of the protocol knows; the others must be zero.
-    pub const KNOWN: u8 = ERROR;
+    pub const KNOWN: u8 = ERROR | END | MORE | CHANNELS;
 }
 
 /// A decoded frame header.

@@ -60,10 +60,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='one round, fewer samples')
     parser.add_argument('--rounds', type=int, help='rounds of every group (default 3, quick 1)')
+    parser.add_argument('--section', action='append',
+                        help='run only this group (repeatable): spawn, round trip, in flight, '
+                             'bulk, fleet, hops, bootstrap')
     args = parser.parse_args()
     plan.check_tools()
     rounds = args.rounds or (1 if args.quick else 3)
-    groups = plan.groups(args.quick)
+    groups = [(section, jobs) for section, jobs in plan.groups(args.quick)
+              if not args.section or section in args.section]
 
     results = {}
     records = []

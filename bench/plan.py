@@ -39,6 +39,45 @@ def peer(script, *args):
     return [VENV_PYTHON, os.path.join(PEERS, script)] + list(args)
 
 
+# The test bed (scripts/testbed/setup.sh) describes its loopback sshd and users here.
+TESTBED_FACTS = os.environ.get('PYFLEET_TESTBED') or '/run/pyfleet-testbed/testbed.env'
+
+
+def testbed_facts():
+    """KEY=VALUE facts of the test bed, or None when it is not set up."""
+    try:
+        with open(TESTBED_FACTS) as facts:
+            lines = [line.strip() for line in facts]
+    except OSError:
+        return None
+    return dict(line.split('=', 1) for line in lines if line and not line.startswith('#')
+                and '=' in line)
+
+
+def hop_jobs(n):
+    """ssh and sudo contexts vs the plain commands and mitogen, on the test bed."""
+    facts = testbed_facts()
+    if facts is None:
+        sys.stderr.write('no test bed (%s): the hop rows are skipped; run '
+                         'scripts/testbed/setup.sh as root first\n' % TESTBED_FACTS)
+        return []
+    samples = n(5, 3)
+    ssh = ['--host', facts['SSH_HOST'], '--port', facts['SSH_PORT'],
+           '--user', facts['SSH_KEY_USER'], '--ssh-config', facts['SSH_CONFIG'],
+           '--samples', samples]
+    sudo = ['--user', facts['TARGET_USER'], '--samples', samples]
+    jobs = []
+    for method, args in (('ssh', ssh), ('ssh-mux', ssh), ('sudo', sudo)):
+        jobs.append(Job('pyfleet.hop.%s' % method,
+                        bench('hop-spawn', '--method', method, *args), 120))
+        jobs.append(Job('bare.hop.%s' % method,
+                        bench('bare-hop', '--method', method, *args), 120))
+    for method, args in (('ssh', ssh), ('sudo', sudo)):
+        jobs.append(Job('mitogen.hop.%s' % method,
+                        peer('mitogen_peer.py', 'hop-spawn', '--method', method, *args), 180))
+    return jobs
+
+
 def groups(quick):
     """[(section, [Job])]; `quick` trims samples for a fast look (~40 s)."""
     def n(full, fast):
@@ -117,6 +156,7 @@ def groups(quick):
             Job('mitogen.fleet.sequential',
                 peer('mitogen_peer.py', 'fleet', '--mode', 'sequential'), 180),
         ]),
+        ('hops', hop_jobs(n)),
         ('bootstrap', [
             Job('pyfleet.bootstrap', bench('bootstrap-size'), 30, once=True),
             Job('pyfleet.bootstrap.isolated', bench('bootstrap-size', '--isolated'), 30, once=True),

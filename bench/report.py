@@ -177,6 +177,27 @@ def rows():
             Row('argv + core payload', field_of('pyfleet.bootstrap', 'total'),
                 field_of('execnet.bootstrap', 'total'), 'execnet', INFO, unit='bytes'),
         ]),
+        ('7. through a hop: spawn → first call answered (`-I -S`, test bed)', [
+            compare_times('ssh, key login on the loopback sshd', 'pyfleet.hop.ssh',
+                          'bare.hop.ssh', 'plain `ssh HOST python3 -I -S -c pass`',
+                          AT_MOST_TIMES, 1.3),
+            compare_times('ssh, multiplexed, a later context', 'pyfleet.hop.ssh-mux',
+                          'bare.hop.ssh-mux', 'plain multiplexed ssh command',
+                          AT_MOST_TIMES, 1.3),
+            compare_times('sudo to another user', 'pyfleet.hop.sudo', 'bare.hop.sudo',
+                          '`sudo -u U python3 -I -S -c pass`', AT_MOST_TIMES, 1.3),
+            compare_times('ssh, key login on the loopback sshd', 'pyfleet.hop.ssh',
+                          'mitogen.hop.ssh', 'mitogen `router.ssh` + call',
+                          AT_LEAST_FASTER, 3.0),
+            compare_times('sudo to another user', 'pyfleet.hop.sudo', 'mitogen.hop.sudo',
+                          'mitogen `router.sudo` + call', AT_LEAST_FASTER, 3.0),
+            compare_times('ssh, multiplexed, a later context', 'pyfleet.hop.ssh-mux',
+                          'mitogen.hop.ssh', 'mitogen `router.ssh` + call (no multiplexing)',
+                          INFO),
+            compare_times('plain `ssh HOST python3 -I -S -c pass`', 'bare.hop.ssh',
+                          'mitogen.hop.ssh', 'mitogen `router.ssh` + call (the floor for '
+                          'a new connection)', INFO),
+        ]),
     ]
 
 

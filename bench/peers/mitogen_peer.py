@@ -177,6 +177,29 @@ def bootstrap_size(master, args):
     })
 
 
+def hop_spawn(master, args):
+    """Through ssh (key login on the test bed's loopback sshd) or sudo to another
+    user: spawn → first call (os.getpid) answered; shutdown off the clock."""
+    def connect():
+        if args.method == 'sudo':
+            return master.router.sudo(username=args.user, python_path=common.PYTHON,
+                                      connect_timeout=TIMEOUT)
+        ssh_args = ['-F', args.ssh_config] if args.ssh_config else []
+        return master.router.ssh(hostname=args.host, port=args.port, username=args.user,
+                                 python_path=common.PYTHON, ssh_args=ssh_args,
+                                 check_host_keys='enforce', connect_timeout=TIMEOUT)
+    samples = []
+    for index in range(args.samples + 1):
+        start = time.perf_counter()
+        context = connect()
+        call(context, os.getpid)
+        elapsed = time.perf_counter() - start
+        context.shutdown(wait=True)
+        if index:
+            samples.append(elapsed)
+    common.emit({'bench': 'hop-spawn', 'unit': 's', 'method': args.method}, samples)
+
+
 def main():
     p = common.parser(__doc__)
     sub = p.add_subparsers(dest='command', required=True)
@@ -195,12 +218,20 @@ def main():
     ft.add_argument('--contexts', type=int, default=50)
     ft.add_argument('--mode', choices=('threads', 'sequential'), default='threads')
     sub.add_parser('bootstrap-size')
+    hop = sub.add_parser('hop-spawn')
+    hop.add_argument('--method', choices=('ssh', 'sudo'), required=True)
+    hop.add_argument('--host', default='127.0.0.1')
+    hop.add_argument('--port', type=int, default=2222)
+    hop.add_argument('--user', default='pfkey')
+    hop.add_argument('--ssh-config')
+    hop.add_argument('--samples', type=int, default=5)
     args = common.parse(p)
     master = Master()
     try:
         {
             'spawn': spawn, 'round-trip': round_trip, 'in-flight': in_flight,
             'bulk': bulk, 'fleet': fleet, 'bootstrap-size': bootstrap_size,
+            'hop-spawn': hop_spawn,
         }[args.command](master, args)
     finally:
         master.close()

@@ -7,6 +7,7 @@ mod bootstrap_size;
 mod bulk;
 mod deadline;
 mod fleet;
+mod hops;
 mod in_flight;
 mod proc_status;
 mod round_trip;
@@ -47,6 +48,11 @@ enum Command {
     BareRss(fleet::BareRssArgs),
     /// Bytes a child receives before it runs the core: argv and payload.
     BootstrapSize(bootstrap_size::BootstrapSizeArgs),
+    /// A context through ssh or sudo, until its first call's answer.
+    HopSpawn(hops::HopArgs),
+    /// The plain `ssh HOST python -I -S -c pass` / `sudo -u USER python …` it is
+    /// compared with, until it exits.
+    BareHop(hops::HopArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,6 +67,8 @@ fn main() -> anyhow::Result<()> {
         Command::Fleet(args) => fleet::run(args)?,
         Command::BareRss(args) => fleet::run_bare_rss(args)?,
         Command::BootstrapSize(args) => bootstrap_size::run(args)?,
+        Command::HopSpawn(args) => hops::run(args)?,
+        Command::BareHop(args) => hops::run_bare(args)?,
     };
     println!("{report}");
     Ok(())

@@ -48,7 +48,7 @@ pub use lxc::LxcOptions;
 pub use namespaces::Namespace;
 pub use nsenter::NsenterOptions;
 pub use podman::PodmanOptions;
-pub use spec::{HopSpec, PasswordSource, parse_hop};
+pub use spec::{HopSpec, PasswordSource, apply_common_option, hop_from_parts, parse_hop};
 pub use ssh::{HostKeyPolicy, SshOptions};
 pub use su::SuOptions;
 pub use sudo::SudoOptions;

@@ -70,14 +70,25 @@ pub fn parse_hop(text: &str) -> Result<HopSpec, String> {
             Some((key, value)) => (key.trim(), Some(value.trim())),
             None => (part, None),
         };
-        if key == "password" {
-            return Err(format!(
-                "{method}: a password is never taken from the command line (other users see \
-                 command lines, and shells keep them); use password_env=VAR to name an \
-                 environment variable that holds it, or ask_password to be asked"
-            ));
-        }
         options.push((key.to_string(), value.map(str::to_string)));
+    }
+    hop_from_parts(method, spec, &options)
+}
+
+/// A hop from its method, its SPEC and `option=value` pairs (a bare option is
+/// `None`), with the meaning [`parse_hop`] gives them; for callers that hold the
+/// parts already, such as inventories.
+pub fn hop_from_parts(
+    method: &str,
+    spec: &str,
+    options: &[(String, Option<String>)],
+) -> Result<HopSpec, String> {
+    if options.iter().any(|(key, _)| key == "password") {
+        return Err(format!(
+            "{method}: a password is never taken from the command line (other users see \
+             command lines, and shells keep them); use password_env=VAR to name an \
+             environment variable that holds it, or ask_password to be asked"
+        ));
     }
     let mut password = PasswordSource::None;
     let mut hop = base_hop(method, spec)?;
@@ -85,18 +96,16 @@ pub fn parse_hop(text: &str) -> Result<HopSpec, String> {
         let value = value.as_deref();
         let applied = match key.as_str() {
             "password_env" => {
-                password = PasswordSource::Env(required(&key, value)?.to_string());
+                password = PasswordSource::Env(required(key, value)?.to_string());
                 true
             }
             "ask_password" => {
-                if boolean(&key, value)? {
+                if boolean(key, value)? {
                     password = PasswordSource::Ask;
                 }
                 true
             }
-            _ => {
-                apply_common(hop.common_mut(), &key, value)? || apply_method(&mut hop, &key, value)?
-            }
+            _ => apply_common(hop.common_mut(), key, value)? || apply_method(&mut hop, key, value)?,
         };
         if !applied {
             return Err(format!(
@@ -188,6 +197,13 @@ fn parse_ssh_destination(text: &str) -> Result<SshOptions, String> {
         options = options.port(number("ssh port", port)?);
     }
     Ok(options)
+}
+
+/// Apply one option every method takes (python, python_target, name,
+/// connect_timeout, prompt, unknown_prompt_timeout) to `hop`; `false` when `key`
+/// is not one of them.
+pub fn apply_common_option(hop: &mut Hop, key: &str, value: Option<&str>) -> Result<bool, String> {
+    apply_common(hop.common_mut(), key, value)
 }
 
 fn apply_common(

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod fleet;
 mod json_out;
 mod literal;
 mod output;
@@ -40,6 +41,12 @@ enum Command {
     Inspect(commands::inspect::InspectArgs),
     /// List the Python interpreters on this machine (one probe, cached).
     Interpreters(commands::interpreters::InterpretersArgs),
+    /// Run code or a function on every host an inventory pattern selects, in
+    /// parallel; report ok / failed / unreachable per host.
+    Run(commands::run::RunArgs),
+    /// Connect to every host an inventory pattern selects and report its
+    /// interpreter and a call's round trip.
+    Ping(commands::ping::PingArgs),
     /// Make one executable file from a Python app: a small launcher followed by a
     /// zip of the app, its dependencies and their bytecode.
     Pack(commands::pack::PackArgs),
@@ -65,6 +72,8 @@ fn main() -> ExitCode {
             Command::Inspect(args) => commands::inspect::run(args).await,
             Command::Interpreters(args) => commands::interpreters::run(args).await,
             Command::Pack(args) => commands::pack::run(args).await,
+            Command::Run(args) => commands::run::run(args).await,
+            Command::Ping(args) => commands::ping::run(args).await,
         }
     });
     ExitCode::from(code)

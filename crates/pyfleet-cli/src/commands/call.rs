@@ -35,6 +35,13 @@ pub async fn run(args: CallArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    if resolution_order(&args.function, false).is_empty() {
+        eprintln!(
+            "pyfleet: expected MODULE.FUNCTION, e.g. os.getpid, not {:?}",
+            args.function
+        );
+        return EXIT_USAGE;
+    }
     let modules = match args.modules.server(&[]) {
         Ok(modules) => modules,
         Err(message) => {
@@ -47,32 +54,13 @@ pub async fn run(args: CallArgs) -> u8 {
         Ok(ctx) => ctx,
         Err(code) => return code,
     };
-    let attempts = resolution_order(&args.function, ctx.facts().version.0 == 2);
-    if attempts.is_empty() {
-        eprintln!(
-            "pyfleet: expected MODULE.FUNCTION, e.g. os.getpid, not {:?}",
-            args.function
-        );
-        return EXIT_USAGE;
-    }
-    let call_args = Value::Tuple(arguments.args);
-    let call_kwargs = Value::Dict(arguments.kwargs);
-    let mut result = None;
-    for (module, function) in &attempts {
-        let outcome = ctx
-            .call_value(module, function, call_args.clone(), call_kwargs.clone())
-            .await;
-        let retry = outcome
-            .as_ref()
-            .err()
-            .and_then(|e| e.remote())
-            .is_some_and(|r| module_is_missing(r, module));
-        result = Some(outcome);
-        if !retry {
-            break;
-        }
-    }
-    let result = result.expect("at least one attempt");
+    let result = call_dotted(
+        &ctx,
+        &args.function,
+        Value::Tuple(arguments.args),
+        Value::Dict(arguments.kwargs),
+    )
+    .await;
     let code = match result {
         Ok(value) => {
             print_result(&value, args.raw);
@@ -84,9 +72,52 @@ pub async fn run(args: CallArgs) -> u8 {
     code
 }
 
+/// Call a dotted name (`os.getpid`, `os.path.join`, `str.upper`, `len`) the way
+/// `pyfleet call` resolves it; `dotted` must have been checked with
+/// [`resolution_order`] (an empty order is a usage error).
+pub async fn call_dotted(
+    ctx: &pyfleet::Context,
+    dotted: &str,
+    args: Value,
+    kwargs: Value,
+) -> Result<Value, pyfleet::CallError> {
+    let attempts = resolution_order(dotted, ctx.facts().version.0 == 2);
+    let mut first_missing = None;
+    let mut result = None;
+    for (index, (module, function)) in attempts.iter().enumerate() {
+        let outcome = ctx
+            .call_value(module, function, args.clone(), kwargs.clone())
+            .await;
+        let missing = outcome
+            .as_ref()
+            .err()
+            .and_then(|e| e.remote())
+            .is_some_and(|r| module_is_missing(r, module));
+        let last = index + 1 == attempts.len();
+        if missing && !last {
+            first_missing.get_or_insert(outcome);
+            continue;
+        }
+        // Not a builtin either: the missing module says more than "module
+        // 'builtins' has no attribute …".
+        let not_builtin = last
+            && outcome
+                .as_ref()
+                .err()
+                .and_then(|e| e.remote())
+                .is_some_and(|r| r.type_name == "AttributeError");
+        result = Some(match first_missing.take() {
+            Some(missing) if not_builtin => missing,
+            _ => outcome,
+        });
+        break;
+    }
+    result.expect("a checked name has at least one place to look")
+}
+
 /// Where a dotted name may live, most specific first: `a.b.c` is `c` in module
 /// `a.b`, else attribute `b.c` of module `a`, else `a.b.c` of the builtins.
-fn resolution_order(dotted: &str, python2: bool) -> Vec<(String, String)> {
+pub fn resolution_order(dotted: &str, python2: bool) -> Vec<(String, String)> {
     let parts: Vec<&str> = dotted.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Vec::new();

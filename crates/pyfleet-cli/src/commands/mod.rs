@@ -5,6 +5,8 @@ pub mod exec;
 pub mod inspect;
 pub mod interpreters;
 pub mod pack;
+pub mod ping;
+pub mod run;
 
 use pyfleet::{Broker, CallError, Context};
 

@@ -503,3 +503,50 @@ fn ctrl_c_stops_the_run_kills_remote_interpreters_and_reports_what_finished() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn inspect_shows_each_hosts_route_without_connecting() {
+    let bed = testbed();
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory(dir.path(), &bed);
+    let output = pyfleet(dir.path())
+        .args([
+            "inspect",
+            "-i",
+            inv.to_str().unwrap(),
+            "down:badpw:here",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let hosts: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let by_name = |name: &str| {
+        hosts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["host"] == name)
+            .unwrap()
+            .clone()
+    };
+    let down = by_name("down");
+    assert_eq!(
+        down["route"],
+        format!("ssh {}@{}", bed.ssh_key_user, bed.refused_address)
+    );
+    let command = down["commands"][0].as_array().unwrap();
+    assert_eq!(command[0], "ssh");
+    assert!(command.iter().any(|w| w == "BatchMode=yes"), "{down:#}");
+    // A password hop leaves batch mode so that ssh prompts; nothing was typed.
+    let badpw = by_name("badpw");
+    assert!(
+        badpw["commands"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w == "BatchMode=no"),
+        "{badpw:#}"
+    );
+    assert_eq!(by_name("here")["route"], "local");
+}

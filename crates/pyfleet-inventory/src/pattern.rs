@@ -92,8 +92,9 @@ impl Inventory {
             return Ok(found);
         }
         Err(format!(
-            "{term:?} is neither a host nor a group of {} (see `pyfleet inventory`)",
-            self.source()
+            "{term:?} is neither a host nor a group of {source} (`pyfleet inspect -i {source} \
+             all` lists them)",
+            source = self.source()
         ))
     }
 }

@@ -15,10 +15,26 @@ pub struct InspectArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Show how the hosts of this inventory are reached (with PATTERN), without
+    /// connecting: groups, route, each hop's command line, variables.
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "FILE",
+        requires = "pattern",
+        conflicts_with = "via"
+    )]
+    inventory: Option<std::path::PathBuf>,
+    /// With --inventory: the hosts (names, groups, globs, a:b, a:&b, a:!b).
+    #[arg(value_name = "PATTERN", requires = "inventory")]
+    pattern: Option<String>,
 }
 
 /// Exit status 0 if every setting is in effect, 1 if the child's report differs.
 pub async fn run(mut args: InspectArgs) -> u8 {
+    if let (Some(inventory), Some(pattern)) = (&args.inventory, &args.pattern) {
+        return super::inspect_inventory::run(inventory, pattern, args.json);
+    }
     // Show differences instead of refusing to start on them.
     if args.interpreter.startup.verify.as_deref() != Some("off") {
         args.interpreter.startup.verify = Some("warn".into());

@@ -3,6 +3,7 @@
 pub mod call;
 pub mod exec;
 pub mod inspect;
+mod inspect_inventory;
 pub mod interpreters;
 pub mod pack;
 pub mod ping;

@@ -550,3 +550,78 @@ fn inspect_shows_each_hosts_route_without_connecting() {
     );
     assert_eq!(by_name("here")["route"], "local");
 }
+
+/// `ssh -O check` on each control socket in `dir`: the masters' pids.
+fn control_masters(dir: &Path) -> Vec<String> {
+    let mut pids: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let socket = entry.unwrap().path();
+            let output = std::process::Command::new("ssh")
+                .args(["-O", "check", "-S"])
+                .arg(&socket)
+                .arg("unused")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(
+                text.contains("Master running"),
+                "{}: {text}",
+                socket.display()
+            );
+            text.split("pid=")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches([')', '\n', '\r'])
+                .to_string()
+        })
+        .collect();
+    pids.sort();
+    pids
+}
+
+#[test]
+fn control_masters_are_reused_across_runs_when_configured() {
+    let bed = testbed();
+    let dir = tempfile::tempdir().unwrap();
+    let control = dir.path().join("ctl");
+    let mut text = std::fs::read_to_string(inventory(dir.path(), &bed)).unwrap();
+    text = text.replacen(
+        "[defaults]\n",
+        &format!(
+            "[defaults]\nmux = 30\ncontrol_dir = \"{}\"\n",
+            control.display()
+        ),
+        1,
+    );
+    let inv = dir.path().join("mux.toml");
+    std::fs::write(&inv, text).unwrap();
+    let (code, doc, stderr) = json_run(
+        dir.path(),
+        &["ping", "-i", inv.to_str().unwrap(), "ns", "--json"],
+    );
+    assert_eq!(code, 0, "{doc:#}\n{stderr}");
+    let first = control_masters(&control);
+    assert_eq!(
+        first.len(),
+        bed.netns_names.len(),
+        "one master per host: {first:?}"
+    );
+    let (code, doc, stderr) = json_run(
+        dir.path(),
+        &["ping", "-i", inv.to_str().unwrap(), "ns", "--json"],
+    );
+    assert_eq!(code, 0, "{doc:#}\n{stderr}");
+    assert_eq!(
+        control_masters(&control),
+        first,
+        "the second run used the same masters"
+    );
+    for entry in std::fs::read_dir(&control).unwrap() {
+        let _ = std::process::Command::new("ssh")
+            .args(["-O", "exit", "-S"])
+            .arg(entry.unwrap().path())
+            .arg("unused")
+            .output();
+    }
+}

@@ -269,7 +269,7 @@ async fn start(
         other => return Err(unavailable(format!("unexpected report {other:?}"))),
     };
     match items.as_slice() {
-        [Value::Str(ok), Value::Bytes(hello)] if ok == "ok" => {
+        [ok, Value::Bytes(hello)] if text_of(ok) == Some("ok") => {
             let facts = from_body::<ChildFacts>(hello, limits)
                 .map_err(|e| unavailable(format!("undecodable HELLO: {e}")))?;
             match check_startup(name, &launch.startup, &launch.startup_plan, &facts) {
@@ -280,9 +280,13 @@ async fn start(
                 }
             }
         }
-        [Value::Str(error), Value::Str(kind), Value::Dict(details)] if error == "error" => {
-            Err(start_error(name, &launch.plan, program, kind, details))
-        }
+        [error, kind, Value::Dict(details)] if text_of(error) == Some("error") => Err(start_error(
+            name,
+            &launch.plan,
+            program,
+            text_of(kind).unwrap_or(""),
+            details,
+        )),
         other => Err(unavailable(format!("unexpected report {other:?}"))),
     }
 }
@@ -299,7 +303,7 @@ fn start_error(
     let get = |key: &str| {
         details
             .iter()
-            .find(|(k, _)| matches!(k, Value::Str(s) if s == key))
+            .find(|(k, _)| text_of(k) == Some(key))
             .map(|(_, v)| v)
     };
     let text = |key: &str| match get(key) {
@@ -395,6 +399,15 @@ fn start_error(
     }
 }
 
+/// A str, or bytes that are UTF-8 (what a Python 2 hop sends for its literals).
+fn text_of(value: &Value) -> Option<&str> {
+    match value {
+        Value::Str(text) => Some(text),
+        Value::Bytes(bytes) => std::str::from_utf8(bytes).ok(),
+        _ => None,
+    }
+}
+
 fn failure_kind(name: &str) -> FailureKind {
     match name {
         "NotPermitted" => FailureKind::NotPermitted,
@@ -414,7 +427,7 @@ pub(crate) fn notice(hop: &Connection, body: &Bytes) {
         Err(error) => return hop.drop_undecodable("hop notice", &error),
     };
     let (op, id) = match items.as_slice() {
-        [Value::Str(op), Value::Int(id), ..] => (op.as_str(), *id),
+        [op, Value::Int(id), ..] if text_of(op).is_some() => (text_of(op).unwrap_or(""), *id),
         _ => return hop.drop_undecodable("hop notice", &not_a_tuple()),
     };
     let Some(child) = u32::try_from(id).ok().and_then(|id| hop.child(id)) else {

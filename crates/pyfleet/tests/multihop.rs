@@ -399,3 +399,63 @@ async fn connecting_one_hop_further_costs_about_one_start() {
     first.shutdown().await;
     broker.shutdown().await;
 }
+
+/// Open fds of process `pid`, by number.
+fn fds_of(pid: u32) -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    fds.sort();
+    fds
+}
+
+/// The blocked-signal mask of `pid`, from /proc.
+fn blocked_signals(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("SigBlk:").map(|v| v.trim().to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_hop_leaks_no_fds_to_or_after_its_children() {
+    let broker = Broker::new();
+    for python in interpreters::interpreters() {
+        let what = python.display().to_string();
+        let hop = start(&broker, &python).await;
+        let direct = start(&broker, system()).await;
+        // Becoming a parent opens the internal pipe once; measured after that.
+        let first = child_of(&hop).await;
+        first.shutdown().await;
+        let baseline = fds_of(hop.pid());
+        let mut children = Vec::new();
+        for _ in 0..3 {
+            children.push(child_of(&hop).await);
+        }
+        for child in &children {
+            // A child has what a direct child has: nothing of the hop's.
+            assert_eq!(fds_of(child.pid()), fds_of(direct.pid()), "{what}");
+            // glibc blocks every signal for a moment while it creates a thread (the
+            // child's watchdog): an inherited mask is one that stays.
+            eventually(&format!("{what}: no signal blocked in the child"), || {
+                blocked_signals(child.pid()) == "0000000000000000"
+            })
+            .await;
+        }
+        for child in &children {
+            within("a child's shutdown", child.shutdown()).await;
+        }
+        eventually(
+            &format!("{what}: the hop's fds back to {baseline:?}"),
+            || fds_of(hop.pid()) == baseline,
+        )
+        .await;
+        hop.shutdown().await;
+        direct.shutdown().await;
+    }
+    broker.shutdown().await;
+}

@@ -459,3 +459,82 @@ async fn a_hop_leaks_no_fds_to_or_after_its_children() {
     }
     broker.shutdown().await;
 }
+
+/// Set in the helper's environment: where to write the pids of its chain.
+const CHAIN_PID_FILE_VAR: &str = "PYFLEET_MULTIHOP_ORPHAN_PIDS";
+
+/// Does nothing in a normal run; is the master when the variable is set: it starts
+/// a chain of three contexts (the two behind the first busy with calls), writes
+/// their pids and waits to be SIGKILLed.
+#[test]
+fn orphan_chain_master_helper() {
+    let Some(pid_file) = std::env::var_os(CHAIN_PID_FILE_VAR).map(PathBuf::from) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let broker = Broker::new();
+        let first = start(&broker, system()).await;
+        let second = child_of(&first).await;
+        let leaf = child_of(&second).await;
+        let idle_leaf = child_of(&second).await;
+        for ctx in [&second, &leaf] {
+            let ctx = ctx.clone();
+            tokio::spawn(async move { ctx.call::<Value>("time", "sleep", (300,), ()).await });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let pids: Vec<String> = [&first, &second, &leaf, &idle_leaf]
+            .iter()
+            .map(|c| c.facts().pid.to_string())
+            .collect();
+        let temporary = pid_file.with_extension("partial");
+        std::fs::write(&temporary, pids.join(" ")).unwrap();
+        std::fs::rename(&temporary, &pid_file).unwrap();
+        tokio::time::sleep(Duration::from_secs(120)).await;
+    });
+}
+
+#[tokio::test]
+async fn no_context_of_a_chain_survives_a_sigkilled_master() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let mut helper = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "orphan_chain_master_helper",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHAIN_PID_FILE_VAR, &pid_file)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !pid_file.exists() {
+        assert!(
+            started.elapsed() < context_util::LIMIT,
+            "the helper never reported its chain"
+        );
+        assert!(
+            helper.try_wait().unwrap().is_none(),
+            "the helper exited early"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pids: Vec<u32> = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 4);
+    assert!(pids.iter().all(|&pid| process_running(pid)));
+    helper.kill().unwrap();
+    helper.wait().unwrap();
+    for pid in pids {
+        within("a context of the orphaned chain to exit", wait_gone(pid)).await;
+    }
+}

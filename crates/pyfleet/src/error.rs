@@ -169,6 +169,17 @@ pub enum ConnectError {
         /// The program's own line.
         detail: String,
     },
+    /// The context that was to start it (the hop) could not: it ended, or it
+    /// cannot become a parent.
+    #[error("context {context}: the hop {hop} cannot start it: {detail}")]
+    HopUnavailable {
+        /// The new context's name.
+        context: String,
+        /// The hop's name.
+        hop: String,
+        /// Why.
+        detail: String,
+    },
     /// The broker was shut down.
     #[error("{}", messages::BROKER_SHUTDOWN)]
     BrokerShutdown,

@@ -11,6 +11,7 @@ use crate::method::{
     ChrootOptions, DoasOptions, DockerOptions, Hop, KubectlOptions, LocalOptions, LxcOptions,
     NsenterOptions, PodmanOptions, SshOptions, SuOptions, SudoOptions, UnshareOptions,
 };
+use crate::router::hops::{self, HopLaunch};
 use crate::router::{
     self, ChildRequests, Connection, ConnectionSettings, EndReason, LaunchPlan, OutputHandler,
     log_output,
@@ -225,7 +226,7 @@ impl Broker {
         self.start_plan(id, name, plan).await
     }
 
-    fn allocate_id(&self) -> Result<u32, ConnectError> {
+    pub(crate) fn allocate_id(&self) -> Result<u32, ConnectError> {
         if self.shared.shut_down.load(Ordering::Acquire) {
             return Err(ConnectError::BrokerShutdown);
         }
@@ -239,6 +240,24 @@ impl Broker {
         plan: LaunchPlan,
     ) -> Result<Context, ConnectError> {
         let connection = router::connect(id, name, plan, self.shared.settings.clone()).await?;
+        self.register(connection).await
+    }
+
+    /// Start a context through `via`, which becomes its parent (see
+    /// [`Context::connect`]).
+    pub(crate) async fn start_via(
+        &self,
+        via: &Context,
+        id: u32,
+        name: String,
+        launch: HopLaunch,
+    ) -> Result<Context, ConnectError> {
+        let connection = hops::connect_via(via.connection(), id, name, launch).await?;
+        self.register(connection).await
+    }
+
+    async fn register(&self, connection: Arc<Connection>) -> Result<Context, ConnectError> {
+        let id = connection.id();
         if self.shared.shut_down.load(Ordering::Acquire) {
             connection.shutdown(EndReason::BrokerShutdown).await;
             return Err(ConnectError::BrokerShutdown);
@@ -248,7 +267,11 @@ impl Broker {
             Arc::downgrade(&self.shared),
             connection.clone(),
         ));
-        Ok(Context::new(connection))
+        Ok(Context::new(connection, self.weak()))
+    }
+
+    fn weak(&self) -> BrokerRef {
+        BrokerRef(Arc::downgrade(&self.shared))
     }
 
     /// The contexts that are running.
@@ -257,7 +280,7 @@ impl Broker {
             .contexts()
             .values()
             .cloned()
-            .map(Context::new)
+            .map(|connection| Context::new(connection, self.weak()))
             .collect()
     }
 
@@ -280,6 +303,20 @@ impl Broker {
     /// True once [`shutdown`](Self::shutdown) was called.
     pub fn is_shut_down(&self) -> bool {
         self.shared.shut_down.load(Ordering::Acquire)
+    }
+}
+
+/// A broker as its contexts know it: without keeping it alive.
+#[derive(Clone)]
+pub(crate) struct BrokerRef(Weak<Shared>);
+
+impl BrokerRef {
+    /// The broker, unless it was dropped.
+    pub(crate) fn upgrade(&self) -> Result<Broker, ConnectError> {
+        self.0
+            .upgrade()
+            .map(|shared| Broker { shared })
+            .ok_or(ConnectError::BrokerShutdown)
     }
 }
 
@@ -322,11 +359,15 @@ fn escalate_without_runtime(connections: Vec<Arc<Connection>>, grace: Duration) 
         .spawn(move || {
             std::thread::sleep(grace);
             for connection in &connections {
-                let _ = connection.process().terminate();
+                if let Some(process) = connection.direct_process() {
+                    let _ = process.terminate();
+                }
             }
             std::thread::sleep(grace);
             for connection in &connections {
-                let _ = connection.process().kill();
+                if let Some(process) = connection.direct_process() {
+                    let _ = process.kill();
+                }
             }
         });
     if let Err(error) = spawned {

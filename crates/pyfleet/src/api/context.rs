@@ -6,11 +6,15 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::broker::BrokerRef;
 use super::channels::{ChildReceiver, ChildSender, Receiver, Sender};
 use crate::bootstrap::ChildFacts;
 use crate::error::CallError;
+use crate::error::ConnectError;
+use crate::method::{DoasOptions, Hop, LocalOptions, SshOptions, SuOptions, SudoOptions};
 use crate::router::channels::DEFAULT_WINDOW;
 use crate::router::handles::CALL;
+use crate::router::hops::HopLaunch;
 use crate::router::{Connection, ContextEnd};
 use crate::router::{StreamOptions, decode_reply, encode_call};
 use crate::spawn::ChildProcess;
@@ -22,6 +26,7 @@ use crate::wire::Value;
 #[derive(Clone)]
 pub struct Context {
     connection: Arc<Connection>,
+    broker: BrokerRef,
 }
 
 /// A child's effective start-up configuration.
@@ -83,8 +88,69 @@ pub enum Program {
 }
 
 impl Context {
-    pub(crate) fn new(connection: Arc<Connection>) -> Context {
-        Context { connection }
+    pub(crate) fn new(connection: Arc<Connection>, broker: BrokerRef) -> Context {
+        Context { connection, broker }
+    }
+
+    pub(crate) fn connection(&self) -> &Arc<Connection> {
+        &self.connection
+    }
+
+    /// Start a context from this one: this context becomes its parent (a hop).
+    /// It runs the method's program (sudo, su, doas, ssh, …) itself, answers its
+    /// password prompt, bootstraps the new interpreter and routes its frames; the
+    /// new context is driven from here like any other. Modules it imports are
+    /// served by this context from its own cache (asking upwards once per name).
+    ///
+    /// If this context ends, every context started through it ends with
+    /// [`EndReason::HopEnded`](crate::router::EndReason::HopEnded), naming it.
+    /// The new context may talk only to the master: not to this context, not to
+    /// its siblings.
+    pub async fn connect(&self, hop: impl Into<Hop>) -> Result<Context, ConnectError> {
+        let hop = hop.into();
+        let broker = self.broker.upgrade()?;
+        let id = broker.allocate_id()?;
+        let name = hop.context_name(id);
+        let launch = hop.hop_launch()?;
+        broker.start_via(self, id, name, launch).await
+    }
+
+    /// Start an interpreter as a child of this context, which must run on this
+    /// machine: the plan (interpreter, start-up settings) is made here, as for
+    /// [`Broker::local`](crate::Broker::local), and executed by this context.
+    pub async fn local(&self, options: LocalOptions) -> Result<Context, ConnectError> {
+        let broker = self.broker.upgrade()?;
+        let id = broker.allocate_id()?;
+        let name = options.context_name(id);
+        let launch = HopLaunch::from_local(options.plan().await?)?;
+        broker.start_via(self, id, name, launch).await
+    }
+
+    /// [`connect`](Self::connect) over ssh.
+    pub async fn ssh(&self, options: SshOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) through sudo.
+    pub async fn sudo(&self, options: SudoOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) through su.
+    pub async fn su(&self, options: SuOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// [`connect`](Self::connect) through doas.
+    pub async fn doas(&self, options: DoasOptions) -> Result<Context, ConnectError> {
+        self.connect(options).await
+    }
+
+    /// The context this one was started through, if the master did not start it.
+    pub fn via(&self) -> Option<Context> {
+        self.connection
+            .parent()
+            .map(|parent| Context::new(parent.clone(), self.broker.clone()))
     }
 
     /// The context id (unique within its broker).
@@ -97,12 +163,14 @@ impl Context {
         self.connection.name()
     }
 
-    /// The child's process id as seen by the master.
+    /// The child's process id (for a context behind hops, as its own machine
+    /// sees it).
     pub fn pid(&self) -> u32 {
-        self.connection.process().pid()
+        self.connection.pid()
     }
 
-    /// The child process, for waiting on it or signalling it.
+    /// The process the master started for this context, for waiting on it or
+    /// signalling it; for a context behind hops, the first hop's process.
     pub fn process(&self) -> &ChildProcess {
         self.connection.process()
     }

@@ -235,7 +235,7 @@ pub(crate) fn plan_hop(
         argv: command.argv,
         env: HopEnv {
             keep_python_vars: common.startup.inherit_env == InheritEnv::All,
-            set: Vec::new(),
+            ..HopEnv::default()
         },
         terminal: command.terminal,
         payload: if prompting {
@@ -260,6 +260,7 @@ pub(crate) fn plan_hop(
             .as_millis()
             .try_into()
             .unwrap_or(u64::MAX),
+        cwd: None,
     };
     Ok((hop, startup_plan))
 }

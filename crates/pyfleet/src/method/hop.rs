@@ -70,6 +70,19 @@ impl Hop {
         common::plan_hop(self.method()).map(|(plan, _)| plan)
     }
 
+    /// What a context executes to start this hop (see
+    /// [`Context::connect`](crate::Context::connect)).
+    pub fn hop_launch(&self) -> Result<crate::router::hops::HopLaunch, ConnectError> {
+        let (plan, startup_plan) = common::plan_hop(self.method())?;
+        let common = self.method().common_options();
+        Ok(crate::router::hops::HopLaunch {
+            plan,
+            password: common.password.clone(),
+            startup: common.startup.clone(),
+            startup_plan,
+        })
+    }
+
     /// The master's launch plan for this hop.
     pub fn launch_plan(&self) -> Result<LaunchPlan, ConnectError> {
         common::launch_plan(self.method())

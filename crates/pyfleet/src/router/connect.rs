@@ -85,10 +85,10 @@ impl LaunchPlan {
 }
 
 /// The method's name and target, for messages.
-struct HopLabel {
-    method: String,
-    target: String,
-    python: String,
+pub(crate) struct HopLabel {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) python: String,
 }
 
 /// Start the process of `plan`, bootstrap it and return its live connection.
@@ -263,7 +263,7 @@ pub async fn connect(
 
 /// A failed hop in the terms of its method: a recognised prompt outcome or known
 /// failure message; `None` leaves the generic bootstrap error.
-fn hop_error(
+pub(crate) fn hop_error(
     context: &str,
     label: &HopLabel,
     failures: &[super::prompt::KnownFailure],
@@ -366,7 +366,7 @@ struct Start<'a> {
 }
 
 /// Why a bootstrap failed.
-enum Failure {
+pub(crate) enum Failure {
     /// In the ready wait of a hop.
     Ready(ReadyFailure),
     /// Anywhere else, in words.
@@ -374,7 +374,7 @@ enum Failure {
 }
 
 impl Failure {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Failure::Detail(detail) => detail.clone(),
             Failure::Ready(ReadyFailure::Eof { output }) if output.is_empty() => {
@@ -410,7 +410,7 @@ impl From<String> for Failure {
 
 /// Compare the child's report with its configuration, lowered again for the
 /// interpreter that actually answered.
-fn check_startup(
+pub(crate) fn check_startup(
     name: &str,
     config: &StartupConfig,
     assumed: &StartupPlan,

@@ -1,8 +1,9 @@
 //! One context's connection: the write side, the calls waiting on it, and what to
 //! do with each frame its reader task delivers.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -50,14 +51,57 @@ pub struct ConnectionSettings {
     pub requests: Option<Arc<dyn ChildRequests>>,
 }
 
+/// How the master reaches a context.
+enum Carrier {
+    /// The master started its process: the process's pipes are the link.
+    Direct(ChildProcess),
+    /// Another context (a hop) started it; frames travel through that hop's link.
+    Routed {
+        /// The hop that started it.
+        parent: Arc<Connection>,
+        /// Its process id, as it reported it.
+        pid: u32,
+    },
+}
+
+/// The contexts reached through one direct link, other than the link's own, by id:
+/// a frame on that link claiming one of these sources is theirs; any other foreign
+/// source is spoofed.
+#[derive(Default)]
+pub(crate) struct Routes(Mutex<HashMap<u32, Weak<Connection>>>);
+
+impl Routes {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u32, Weak<Connection>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn insert(&self, connection: &Arc<Connection>) {
+        self.lock()
+            .insert(connection.id(), Arc::downgrade(connection));
+    }
+
+    fn get(&self, id: u32) -> Option<Arc<Connection>> {
+        self.lock().get(&id).and_then(Weak::upgrade)
+    }
+
+    fn remove(&self, id: u32) {
+        self.lock().remove(&id);
+    }
+}
+
 /// A running context's connection.
 pub struct Connection {
     id: u32,
     name: String,
-    process: ChildProcess,
+    carrier: Carrier,
     facts: ChildFacts,
     verification: Verification,
-    writer: FrameWriter,
+    writer: Arc<FrameWriter>,
+    routes: Arc<Routes>,
+    /// The contexts this one started, as a hop.
+    children: Mutex<HashMap<u32, Weak<Connection>>>,
+    /// Set once this context was asked to become a parent and did.
+    parent_ready: tokio::sync::OnceCell<()>,
     pending: PendingCalls,
     channels: Channels,
     settings: ConnectionSettings,
@@ -83,13 +127,45 @@ impl Connection {
         Connection {
             id,
             name,
-            process,
+            carrier: Carrier::Direct(process),
             facts,
             verification,
-            writer,
+            writer: Arc::new(writer),
+            routes: Arc::default(),
+            children: Mutex::default(),
+            parent_ready: tokio::sync::OnceCell::new(),
             pending: PendingCalls::default(),
             channels: Channels::default(),
             settings,
+            dropped: DropCounters::default(),
+            output_budget: OutputBudget::default(),
+            end: watch::channel(None).0,
+            terminal: None,
+        }
+    }
+
+    /// A context that `parent` started as a hop, reached through its link.
+    pub(crate) fn routed(
+        id: u32,
+        name: String,
+        parent: Arc<Connection>,
+        facts: ChildFacts,
+        verification: Verification,
+    ) -> Connection {
+        let pid = facts.pid;
+        Connection {
+            id,
+            name,
+            writer: parent.writer.clone(),
+            routes: parent.routes.clone(),
+            settings: parent.settings.clone(),
+            carrier: Carrier::Routed { parent, pid },
+            facts,
+            verification,
+            children: Mutex::default(),
+            parent_ready: tokio::sync::OnceCell::new(),
+            pending: PendingCalls::default(),
+            channels: Channels::default(),
             dropped: DropCounters::default(),
             output_budget: OutputBudget::default(),
             end: watch::channel(None).0,
@@ -113,9 +189,67 @@ impl Connection {
         &self.name
     }
 
-    /// The child process.
+    /// The process the master started to reach this context: its own for a
+    /// direct child; for a context behind hops, the first hop's.
     pub fn process(&self) -> &ChildProcess {
-        &self.process
+        match &self.carrier {
+            Carrier::Direct(process) => process,
+            Carrier::Routed { parent, .. } => parent.process(),
+        }
+    }
+
+    /// The context's own process, when the master started it.
+    pub fn direct_process(&self) -> Option<&ChildProcess> {
+        match &self.carrier {
+            Carrier::Direct(process) => Some(process),
+            Carrier::Routed { .. } => None,
+        }
+    }
+
+    /// The context's process id (as its own host sees it, for one behind hops).
+    pub fn pid(&self) -> u32 {
+        match &self.carrier {
+            Carrier::Direct(process) => process.pid(),
+            Carrier::Routed { pid, .. } => *pid,
+        }
+    }
+
+    /// The hop that started this context, if the master did not.
+    pub fn parent(&self) -> Option<&Arc<Connection>> {
+        match &self.carrier {
+            Carrier::Direct(_) => None,
+            Carrier::Routed { parent, .. } => Some(parent),
+        }
+    }
+
+    /// The hops from the master's direct child down to this context, both included.
+    pub fn path(self: &Arc<Self>) -> Vec<Arc<Connection>> {
+        let mut path = vec![self.clone()];
+        while let Some(parent) = path.last().and_then(|c| c.parent()).cloned() {
+            path.push(parent);
+        }
+        path.reverse();
+        path
+    }
+
+    pub(crate) fn routes(&self) -> &Routes {
+        &self.routes
+    }
+
+    pub(crate) fn parent_ready(&self) -> &tokio::sync::OnceCell<()> {
+        &self.parent_ready
+    }
+
+    fn children(&self) -> MutexGuard<'_, HashMap<u32, Weak<Connection>>> {
+        self.children.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn add_child(&self, child: &Arc<Connection>) {
+        self.children().insert(child.id, Arc::downgrade(child));
+    }
+
+    pub(crate) fn child(&self, id: u32) -> Option<Arc<Connection>> {
+        self.children().get(&id).and_then(Weak::upgrade)
     }
 
     /// What the child reported in its HELLO.
@@ -252,14 +386,25 @@ impl Connection {
         self.pending.ended().unwrap_or_else(|| {
             self.end_all(ContextEnd {
                 context: self.name.clone(),
-                pid: Some(self.process.pid()),
+                pid: Some(self.pid()),
                 reason: EndReason::Shutdown,
             })
         })
     }
 
-    /// Handle one frame from the child.
+    /// Handle one frame from the link: this context's own, or one from a context
+    /// behind it.
     async fn dispatch(&self, header: Header, body: Bytes) {
+        if header.src != self.id
+            && let Some(behind) = self.routes.get(header.src)
+        {
+            return behind.dispatch_own(header, body).await;
+        }
+        self.dispatch_own(header, body).await
+    }
+
+    /// Handle one frame from this context.
+    async fn dispatch_own(&self, header: Header, body: Bytes) {
         if header.src != self.id || header.dst != 0 {
             self.dropped.spoofed.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(context = %self.name, src = header.src, dst = header.dst, "dropped a frame with a foreign address");
@@ -283,6 +428,9 @@ impl Connection {
         }
         match header.handle {
             handles::OUTPUT => self.forward_output(&body),
+            handles::HOP if self.parent_ready.initialized() => {
+                super::hops::notice(self, &body);
+            }
             handles::LOG => self.forward_log(&body),
             handles::CREDIT => match from_body::<(u32, i64)>(&body, &self.settings.decode_limits) {
                 Ok((channel, count)) => self.channels.credit(channel, count),
@@ -369,7 +517,7 @@ impl Connection {
     }
 
     /// Hand an event to the output handler, within the child's output budget.
-    fn emit(&self, stream: OutputStream, data: &[u8], log: Option<LogRecord<'_>>) {
+    pub(crate) fn emit(&self, stream: OutputStream, data: &[u8], log: Option<LogRecord<'_>>) {
         let (admitted, dropped) = self.output_budget.admit(data.len());
         if let Some(dropped) = dropped {
             tracing::warn!(
@@ -390,7 +538,7 @@ impl Connection {
         }
     }
 
-    fn drop_undecodable(&self, what: &str, error: &crate::wire::DecodeError) {
+    pub(crate) fn drop_undecodable(&self, what: &str, error: &crate::wire::DecodeError) {
         self.dropped.unexpected.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(context = %self.name, %error, "dropped an undecodable {what} frame");
     }
@@ -399,13 +547,20 @@ impl Connection {
     /// exits at end of stream), then SIGTERM and SIGKILL, each after the grace period.
     pub async fn shutdown(&self, reason: EndReason) {
         self.end_all(self.end_with(reason));
+        let process = match &self.carrier {
+            Carrier::Direct(process) => process,
+            Carrier::Routed { parent, .. } => {
+                super::hops::stop(self, parent).await;
+                return;
+            }
+        };
         self.writer.close().await;
         let grace = self.settings.shutdown_grace;
-        if self.process.wait_timeout(grace).await.is_none() {
-            let _ = self.process.terminate();
-            if self.process.wait_timeout(grace).await.is_none() {
-                let _ = self.process.kill();
-                self.process.wait().await;
+        if process.wait_timeout(grace).await.is_none() {
+            let _ = process.terminate();
+            if process.wait_timeout(grace).await.is_none() {
+                let _ = process.kill();
+                process.wait().await;
             }
         }
     }
@@ -413,8 +568,14 @@ impl Connection {
     /// Shutdown without awaiting, for Drop paths: fail the calls and close the
     /// input now; a std thread escalates to signals if the child lingers.
     pub fn shutdown_now(self: &Arc<Self>, reason: EndReason) {
-        self.end_all(self.end_with(reason));
-        self.writer.try_close();
+        let end = self.end_all(self.end_with(reason));
+        match self.carrier {
+            Carrier::Direct(_) => {
+                self.writer.try_close();
+            }
+            // Its first hop's link closes too: the whole chain ends with it.
+            Carrier::Routed { .. } => self.after_end(&end),
+        }
     }
 
     /// Record how the context ended (the first end wins) and end every call and
@@ -425,11 +586,39 @@ impl Connection {
         end
     }
 
-    fn end_with(&self, reason: EndReason) -> ContextEnd {
+    pub(crate) fn end_with(&self, reason: EndReason) -> ContextEnd {
         ContextEnd {
             context: self.name.clone(),
-            pid: Some(self.process.pid()),
+            pid: Some(self.pid()),
             reason,
+        }
+    }
+
+    /// End a context behind a hop, and everything behind it.
+    pub(crate) fn end_routed(&self, reason: EndReason) -> Arc<ContextEnd> {
+        let end = self.end_all(self.end_with(reason));
+        self.after_end(&end);
+        end
+    }
+
+    /// Publish the end, and end the contexts this one started, naming it.
+    fn after_end(&self, end: &Arc<ContextEnd>) {
+        self.end.send_replace(Some(end.clone()));
+        let children: Vec<Arc<Connection>> = self
+            .children()
+            .drain()
+            .filter_map(|(_, child)| child.upgrade())
+            .collect();
+        for child in children {
+            child.end_routed(EndReason::HopEnded {
+                hop: self.name.clone(),
+                detail: end.to_string(),
+            });
+        }
+        if let Carrier::Routed { parent, .. } = &self.carrier {
+            self.routes.remove(self.id);
+            parent.children().remove(&self.id);
+            super::hops::forget_routes(parent, self.id);
         }
     }
 
@@ -437,7 +626,7 @@ impl Connection {
     async fn finish(&self, outcome: Result<(), ReadError>) {
         self.writer.close().await;
         let reason = match outcome {
-            Ok(()) => match self.process.wait_timeout(EXIT_STATUS_WAIT).await {
+            Ok(()) => match self.process().wait_timeout(EXIT_STATUS_WAIT).await {
                 Some(status) => EndReason::Exited(status),
                 None => EndReason::Disconnected {
                     status: self.stop().await,
@@ -452,12 +641,13 @@ impl Connection {
             }
         };
         let end = self.end_all(self.end_with(reason));
-        self.end.send_replace(Some(end));
+        self.after_end(&end);
     }
 
     async fn stop(&self) -> Option<ExitStatus> {
-        let _ = self.process.kill();
-        self.process.wait_timeout(EXIT_STATUS_WAIT).await
+        let process = self.process();
+        let _ = process.kill();
+        process.wait_timeout(EXIT_STATUS_WAIT).await
     }
 }
 

@@ -22,6 +22,14 @@ pub enum EndReason {
         /// How the process ended after it was stopped, if known.
         status: Option<ExitStatus>,
     },
+    /// The context was reached through a hop (a context that started it), and that
+    /// hop ended, or the hop lost it without saying how.
+    HopEnded {
+        /// The hop's name.
+        hop: String,
+        /// How the hop ended, in words.
+        detail: String,
+    },
     /// The context was shut down by its owner.
     Shutdown,
     /// The broker shut down.
@@ -82,6 +90,12 @@ impl fmt::Display for ContextEnd {
                     write!(f, " ({status})")?;
                 }
                 Ok(())
+            }
+            EndReason::HopEnded { hop, detail } => {
+                write!(
+                    f,
+                    " was lost with the hop {hop} it was reached through: {detail}"
+                )
             }
             EndReason::Shutdown => f.write_str(" was shut down"),
             EndReason::BrokerShutdown => f.write_str(" was stopped because its broker shut down"),

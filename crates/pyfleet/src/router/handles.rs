@@ -19,5 +19,10 @@ pub const LOG: u32 = 8;
 /// Either way: credit for a channel, (channel handle, frames consumed).
 pub const CREDIT: u32 = 9;
 
+/// Master → hop: control of the contexts a hop starts, (operation, …): "connect",
+/// "password", "route", "unroute", "start", "stop". Hop → master: notices about
+/// them: "ended", "dropped", "stderr" (python/pyfleet_core/parent.py).
+pub const HOP: u32 = 10;
+
 /// Reply handles are allocated from here up; lower numbers are reserved.
 pub const FIRST_DYNAMIC: u32 = 1024;

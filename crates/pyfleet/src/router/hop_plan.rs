@@ -55,6 +55,13 @@ pub struct HopEnv {
     pub keep_python_vars: bool,
     /// Variables set on top, in order.
     pub set: Vec<(String, String)>,
+    /// When set, only these of the parent's variables are kept (whatever their
+    /// names; `keep_python_vars` is then not consulted).
+    #[serde(default)]
+    pub only: Option<Vec<String>>,
+    /// Variables removed last.
+    #[serde(default)]
+    pub unset: Vec<String>,
 }
 
 impl HopEnv {
@@ -65,14 +72,21 @@ impl HopEnv {
     ) -> Vec<(OsString, OsString)> {
         let mut env: Vec<(OsString, OsString)> = parent
             .into_iter()
-            .filter(|(key, _)| {
-                self.keep_python_vars || !key.as_encoded_bytes().starts_with(b"PYTHON")
+            .filter(|(key, _)| match &self.only {
+                Some(names) => names.iter().any(|n| n.as_bytes() == key.as_encoded_bytes()),
+                None => self.keep_python_vars || !key.as_encoded_bytes().starts_with(b"PYTHON"),
             })
             .collect();
         for (key, value) in &self.set {
             env.retain(|(existing, _)| existing.as_encoded_bytes() != key.as_bytes());
             env.push((key.into(), value.into()));
         }
+        env.retain(|(key, _)| {
+            !self
+                .unset
+                .iter()
+                .any(|n| n.as_bytes() == key.as_encoded_bytes())
+        });
         env
     }
 }
@@ -108,6 +122,9 @@ pub struct HopPlan {
     pub nonce: String,
     /// Bound on start → HELLO.
     pub connect_timeout_ms: u64,
+    /// The program's working directory; the parent's when `None`.
+    #[serde(default)]
+    pub cwd: Option<String>,
 }
 
 impl HopPlan {
@@ -123,6 +140,7 @@ impl HopPlan {
         let mut options = SpawnOptions::new(program).args(args);
         options.env = self.env.apply(std::env::vars_os());
         options.stderr = StderrMode::Pipe;
+        options.cwd = self.cwd.as_ref().map(Into::into);
         options.transport = Transport::Pipes;
         Some(options)
     }
@@ -141,6 +159,7 @@ mod tests {
         let env = HopEnv {
             keep_python_vars: false,
             set: vec![("PATH".into(), "/usr/bin".into())],
+            ..HopEnv::default()
         };
         assert_eq!(
             env.apply(parent.clone()),
@@ -148,9 +167,22 @@ mod tests {
         );
         let keep = HopEnv {
             keep_python_vars: true,
-            set: Vec::new(),
+            ..HopEnv::default()
         };
         assert_eq!(keep.apply(parent.clone()), parent);
+        let only = HopEnv {
+            only: Some(vec!["PYTHONUNBUFFERED".into()]),
+            set: vec![("A".into(), "1".into()), ("B".into(), "2".into())],
+            unset: vec!["B".into()],
+            ..HopEnv::default()
+        };
+        assert_eq!(
+            only.apply(parent),
+            vec![
+                (OsString::from("PYTHONUNBUFFERED"), OsString::from("1")),
+                (OsString::from("A"), OsString::from("1"))
+            ]
+        );
     }
 
     #[test]
@@ -166,6 +198,7 @@ mod tests {
             prompts: PromptRules::default(),
             nonce: "0123456789ab".into(),
             connect_timeout_ms: 30_000,
+            cwd: None,
         };
         let text = serde_json::to_string(&plan).unwrap();
         assert!(text.contains("\"terminal\":\"controlling_tty\""), "{text}");

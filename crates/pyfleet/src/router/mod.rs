@@ -11,6 +11,7 @@ pub mod frame_reader;
 pub mod frame_writer;
 pub mod handles;
 pub mod hop_plan;
+pub mod hops;
 pub mod output;
 pub mod output_budget;
 mod password;

@@ -49,27 +49,17 @@ impl InterpreterArgs {
 }
 
 impl InterpreterArgs {
-    /// The hop of `--via`, with the start-up flags, `--python` and its password;
-    /// `None` without `--via`.
-    pub fn hop(&self) -> Result<Option<pyfleet::method::Hop>, String> {
+    /// The chain of `--via` hops, in order, each with its password; the start-up
+    /// flags and `--python` apply to every hop (each runs a core). Empty without
+    /// `--via`.
+    pub fn hops(&self) -> Result<Vec<pyfleet::method::Hop>, String> {
         use pyfleet::method::{PasswordSource, parse_hop};
         let specs = self
             .via
             .iter()
             .map(|text| parse_hop(text))
             .collect::<Result<Vec<_>, _>>()?;
-        let Some(first) = specs.first() else {
-            return Ok(None);
-        };
-        if specs.len() > 1 {
-            let chain: Vec<&str> = specs.iter().map(|s| s.hop.method_name()).collect();
-            return Err(format!(
-                "multi-hop chains ({}) need a context that starts the next hop itself, which \
-                 this version cannot do yet; give a single --via",
-                chain.join(" then ")
-            ));
-        }
-        if self.python_version.is_some() {
+        if !specs.is_empty() && self.python_version.is_some() {
             return Err(
                 "--python-version searches this machine; with --via name the target's \
                  interpreter with --python (and python_target=VERSION when a start-up setting \
@@ -77,33 +67,51 @@ impl InterpreterArgs {
                     .into(),
             );
         }
-        let mut hop = first.hop.clone();
-        {
-            let common = hop.common_mut();
-            common.startup = self.startup.config()?;
-            if let Some(python) = &self.python {
-                common.python = python.to_string_lossy().into_owned();
-            }
+        let startup = self.startup.config()?;
+        specs
+            .into_iter()
+            .map(|spec| {
+                let mut hop = spec.hop;
+                {
+                    let common = hop.common_mut();
+                    common.startup = startup.clone();
+                    if let Some(python) = &self.python {
+                        common.python = python.to_string_lossy().into_owned();
+                    }
+                }
+                let password = match &spec.password {
+                    PasswordSource::None => None,
+                    PasswordSource::Env(name) => Some(pyfleet::method::Password::from_env(name)?),
+                    PasswordSource::Ask => Some(
+                        pyfleet::method::Password::read_from_terminal(&format!(
+                            "[pyfleet] password for {} to {}: ",
+                            hop.method_name(),
+                            hop.target_label()
+                        ))
+                        .map_err(|e| e.to_string())?,
+                    ),
+                };
+                match password {
+                    Some(password) => hop.with_password(password).map_err(|e| e.to_string()),
+                    None => Ok(hop),
+                }
+            })
+            .collect()
+    }
+
+    /// The single hop of `--via`, for commands that show one launch plan; `None`
+    /// without `--via`.
+    pub fn hop(&self) -> Result<Option<pyfleet::method::Hop>, String> {
+        let mut hops = self.hops()?;
+        if hops.len() > 1 {
+            let chain: Vec<&str> = hops.iter().map(|h| h.method_name()).collect();
+            return Err(format!(
+                "this command shows one hop's launch plan; give a single --via, not a chain \
+                 ({})",
+                chain.join(" then ")
+            ));
         }
-        let password = match &first.password {
-            PasswordSource::None => None,
-            PasswordSource::Env(name) => Some(pyfleet::method::Password::from_env(name)?),
-            PasswordSource::Ask => Some(
-                pyfleet::method::Password::read_from_terminal(&format!(
-                    "[pyfleet] password for {} to {}: ",
-                    hop.method_name(),
-                    hop.target_label()
-                ))
-                .map_err(|e| e.to_string())?,
-            ),
-        };
-        match password {
-            Some(password) => hop
-                .with_password(password)
-                .map(Some)
-                .map_err(|e| e.to_string()),
-            None => Ok(Some(hop)),
-        }
+        Ok(hops.pop())
     }
 }
 
@@ -199,14 +207,13 @@ mod tests {
     }
 
     #[test]
-    fn via_refuses_chains_passwords_and_local_searches() {
-        let chain = interpreter(&["--via", "ssh:web1", "--via", "sudo:pf"])
-            .hop()
-            .unwrap_err();
-        assert!(
-            chain.contains("multi-hop chains (ssh then sudo)"),
-            "{chain}"
-        );
+    fn via_chains_refuse_passwords_and_local_searches() {
+        let chain = interpreter(&["--via", "ssh:web1", "--via", "sudo:pf", "-S"]);
+        let hops = chain.hops().unwrap();
+        assert_eq!(hops.len(), 2);
+        assert!(hops.iter().all(|h| h.clone().common_mut().startup.no_site));
+        let single = chain.hop().unwrap_err();
+        assert!(single.contains("a chain (ssh then sudo)"), "{single}");
         let password = interpreter(&["--via", "sudo:pf,password=x"])
             .hop()
             .unwrap_err();

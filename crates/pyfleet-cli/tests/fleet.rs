@@ -625,3 +625,79 @@ fn control_masters_are_reused_across_runs_when_configured() {
             .output();
     }
 }
+
+#[test]
+fn ssh_then_sudo_runs_as_the_become_user_and_a_wrong_password_fails_that_host_only() {
+    let bed = testbed();
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = bed.netns_hosts();
+    let mut text = format!("[defaults]\n{}\n", ssh_defaults(&bed));
+    for (name, host, variable) in [
+        ("becomes", &hosts[0], "FLEET_TEST_SUDO_PASSWORD"),
+        ("badsudo", &hosts[1], "FLEET_TEST_WRONG_PASSWORD"),
+    ] {
+        text.push_str(&format!(
+            "[hosts.{name}]\naddress = \"{}\"\nuser = \"{}\"\nbecome = \"sudo\"\n\
+             become_user = \"{}\"\nbecome_password_env = \"{variable}\"\n",
+            host.address, bed.sudo_user, bed.target_user
+        ));
+    }
+    let inv = dir.path().join("become.toml");
+    std::fs::write(&inv, text).unwrap();
+    let output = pyfleet(dir.path())
+        .args(["run", "-i", inv.to_str().unwrap(), "all", "--json", "-c"])
+        .arg("import getpass, os\n(getpass.getuser(), os.getppid())")
+        .env("FLEET_TEST_SUDO_PASSWORD", &bed.sudo_password)
+        .env("FLEET_TEST_WRONG_PASSWORD", "not-the-password")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(output.status.code(), Some(3), "{doc:#}");
+    let ok = host(&doc, "becomes");
+    assert_eq!(ok["status"], "ok", "{ok:#}");
+    assert_eq!(ok["result"][0], bed.target_user.as_str(), "{ok:#}");
+    assert_eq!(
+        ok["route"],
+        format!(
+            "ssh {}@{} → sudo user {}",
+            bed.sudo_user, hosts[0].address, bed.target_user
+        )
+    );
+    let bad = host(&doc, "badsudo");
+    assert_eq!(bad["status"], "unreachable", "{bad:#}");
+    let message = bad["error"]["message"].as_str().unwrap();
+    assert!(message.contains("authentication failed"), "{message}");
+    assert!(!stdout.contains("not-the-password") && !stdout.contains(&bed.sudo_password));
+}
+
+#[test]
+fn a_chain_of_via_hops_on_the_command_line() {
+    let bed = testbed();
+    let dir = tempfile::tempdir().unwrap();
+    let host = &bed.netns_hosts()[2];
+    let ssh = format!(
+        "ssh:{}@{},identity={},known_hosts={},host_key=enforce",
+        bed.sudo_user,
+        host.address,
+        bed.ssh_key.display(),
+        bed.ssh_known_hosts.display()
+    );
+    let sudo = format!(
+        "sudo:{},password_env=FLEET_TEST_SUDO_PASSWORD",
+        bed.target_user
+    );
+    let output = pyfleet(dir.path())
+        .args(["call", "--via", &ssh, "--via", &sudo, "--python"])
+        .arg(&bed.python_for_users)
+        .arg("getpass.getuser")
+        .env("FLEET_TEST_SUDO_PASSWORD", &bed.sudo_password)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("\"{}\"", bed.target_user)
+    );
+}

@@ -32,8 +32,9 @@ pub async fn start(
         eprintln!("pyfleet: {message}");
         EXIT_USAGE
     };
-    if let Some(hop) = interpreter.hop().map_err(usage)? {
-        return broker.connect(hop).await.map_err(|error| {
+    let hops = interpreter.hops().map_err(usage)?;
+    if !hops.is_empty() {
+        return connect_chain(broker, hops).await.map_err(|error| {
             eprintln!("pyfleet: {error}");
             EXIT_CONTEXT_FAILED
         });
@@ -46,6 +47,23 @@ pub async fn start(
         eprintln!("pyfleet: {error}");
         EXIT_CONTEXT_FAILED
     })
+}
+
+/// Start the first hop from the master and each next one from the context
+/// before it; the last context is returned (it keeps the others alive).
+pub async fn connect_chain(
+    broker: &Broker,
+    hops: Vec<pyfleet::method::Hop>,
+) -> Result<Context, pyfleet::ConnectError> {
+    let mut hops = hops.into_iter();
+    let first = hops
+        .next()
+        .ok_or_else(|| pyfleet::ConnectError::InvalidOption("an empty chain of hops".into()))?;
+    let mut ctx = broker.connect(first).await?;
+    for hop in hops {
+        ctx = ctx.connect(hop).await?;
+    }
+    Ok(ctx)
 }
 
 /// Report a failed call the way Python would, and choose the exit status.

@@ -1,5 +1,5 @@
-//! Starting a host's context from its plan: a local interpreter, one hop, or a
-//! chain in which each context starts the next.
+//! Starting a host's context from its plan: a local interpreter, or a chain of
+//! hops in which each context starts the next.
 
 use pyfleet::method::{Hop, Password};
 use pyfleet::{Broker, ConnectError, Context};
@@ -40,19 +40,8 @@ pub async fn connect(
     match &plan.target {
         Target::Local(options) => broker.local((**options).clone()).await,
         Target::Hops(planned) => {
-            let mut hops = hops_with_passwords(planned, passwords)?.into_iter();
-            let first = hops.next().ok_or_else(|| {
-                ConnectError::InvalidOption(format!("host {} has an empty chain", plan.name))
-            })?;
-            if hops.len() > 0 {
-                return Err(ConnectError::InvalidOption(format!(
-                    "{} needs a chain of hops ({}); a context cannot yet start the next hop \
-                     itself, so give this host a single hop",
-                    plan.name,
-                    plan.route()
-                )));
-            }
-            broker.connect(first).await
+            let hops = hops_with_passwords(planned, passwords)?;
+            crate::commands::connect_chain(broker, hops).await
         }
     }
 }

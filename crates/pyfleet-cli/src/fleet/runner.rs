@@ -231,7 +231,12 @@ async fn one_host(
             }
             Ok(Err(other)) => fail(&mut outcome, Status::Failed, "lost", other.to_string()),
         }
-        ctx.shutdown().await;
+        // The leaf, then each hop that started it: a host's chain ends with it.
+        let mut next = Some(ctx);
+        while let Some(ctx) = next {
+            next = ctx.via();
+            ctx.shutdown().await;
+        }
     }
     outcome.elapsed = started.elapsed();
     outcome.output = output.take(&plan.name);

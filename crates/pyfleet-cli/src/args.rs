@@ -98,21 +98,6 @@ impl InterpreterArgs {
             })
             .collect()
     }
-
-    /// The single hop of `--via`, for commands that show one launch plan; `None`
-    /// without `--via`.
-    pub fn hop(&self) -> Result<Option<pyfleet::method::Hop>, String> {
-        let mut hops = self.hops()?;
-        if hops.len() > 1 {
-            let chain: Vec<&str> = hops.iter().map(|h| h.method_name()).collect();
-            return Err(format!(
-                "this command shows one hop's launch plan; give a single --via, not a chain \
-                 ({})",
-                chain.join(" then ")
-            ));
-        }
-        Ok(hops.pop())
-    }
 }
 
 /// Positional and keyword arguments parsed from words.
@@ -192,11 +177,11 @@ mod tests {
 
     #[test]
     fn via_makes_a_hop_with_the_startup_flags() {
-        assert!(interpreter(&[]).hop().unwrap().is_none());
+        assert!(interpreter(&[]).hops().unwrap().is_empty());
         let hop = interpreter(&["--via", "sudo:pf", "--python", "/usr/bin/python3.11", "-S"])
-            .hop()
+            .hops()
             .unwrap()
-            .unwrap();
+            .remove(0);
         let plan = hop.plan().unwrap();
         let python = plan
             .argv
@@ -212,18 +197,16 @@ mod tests {
         let hops = chain.hops().unwrap();
         assert_eq!(hops.len(), 2);
         assert!(hops.iter().all(|h| h.clone().common_mut().startup.no_site));
-        let single = chain.hop().unwrap_err();
-        assert!(single.contains("a chain (ssh then sudo)"), "{single}");
         let password = interpreter(&["--via", "sudo:pf,password=x"])
-            .hop()
+            .hops()
             .unwrap_err();
         assert!(password.contains("password_env"), "{password}");
         let search = interpreter(&["--via", "sudo:pf", "--python-version", "3.11"])
-            .hop()
+            .hops()
             .unwrap_err();
         assert!(search.contains("--python"), "{search}");
         let unset = interpreter(&["--via", "sudo:pf,password_env=PYFLEET_SURELY_UNSET_VAR"])
-            .hop()
+            .hops()
             .unwrap_err();
         assert!(unset.contains("PYFLEET_SURELY_UNSET_VAR"), "{unset}");
     }

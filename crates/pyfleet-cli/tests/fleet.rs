@@ -700,4 +700,23 @@ fn a_chain_of_via_hops_on_the_command_line() {
         String::from_utf8_lossy(&output.stdout).trim(),
         format!("\"{}\"", bed.target_user)
     );
+    // inspect shows the last hop of the chain, started through the others.
+    let output = pyfleet(dir.path())
+        .args([
+            "inspect", "--json", "--via", &ssh, "--via", &sudo, "--python",
+        ])
+        .arg(&bed.python_for_users)
+        .env("FLEET_TEST_SUDO_PASSWORD", &bed.sudo_password)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["via"][0], "sudo", "{report:#}");
+    let id = std::process::Command::new("id")
+        .args(["-u", &bed.target_user])
+        .output()
+        .unwrap();
+    let uid: u64 = String::from_utf8_lossy(&id.stdout).trim().parse().unwrap();
+    assert_eq!(report["effective"]["uid"], uid, "{report:#}");
 }

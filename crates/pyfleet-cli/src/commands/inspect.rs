@@ -39,17 +39,27 @@ pub async fn run(mut args: InspectArgs) -> u8 {
     if args.interpreter.startup.verify.as_deref() != Some("off") {
         args.interpreter.startup.verify = Some("warn".into());
     }
-    let hop = match args.interpreter.hop() {
-        Ok(hop) => hop,
+    let mut hops = match args.interpreter.hops() {
+        Ok(hops) => hops,
         Err(message) => {
             eprintln!("pyfleet: {message}");
             return EXIT_USAGE;
         }
     };
     let broker = pyfleet::Broker::new();
-    let (plan, started) = match hop {
+    // A chain: the hops before the last are started as usual; the last one is
+    // the interpreter inspected.
+    let last = hops.pop();
+    let (plan, started) = match last {
         Some(hop) => match hop.launch_plan() {
-            Ok(plan) => (plan, broker.connect(hop).await),
+            Ok(plan) if hops.is_empty() => (plan, broker.connect(hop).await),
+            Ok(plan) => {
+                let started = match super::connect_chain(&broker, hops).await {
+                    Ok(parent) => parent.connect(hop).await,
+                    Err(error) => Err(error),
+                };
+                (plan, started)
+            }
             Err(error) => {
                 eprintln!("pyfleet: {error}");
                 return EXIT_CONTEXT_FAILED;

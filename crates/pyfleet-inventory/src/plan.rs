@@ -291,15 +291,8 @@ fn plan(host: &ResolvedHost) -> Result<HostPlan, String> {
             if let Some(user) = s.text("user")? {
                 options.push(("user".into(), Some(user)));
             }
-            if let Some(key) = SSH_ONLY
-                .iter()
-                .map(|(k, _)| *k)
-                .find(|k| host.settings.contains_key(*k))
-            {
-                return Err(format!(
-                    "{key} is an ssh setting, but the method is {method}"
-                ));
-            }
+            // ssh settings (often given for a whole fleet in [defaults]) do not
+            // apply to other methods.
         }
         let spec = hop_from_parts(&method, &spec, &options)
             .map_err(|e| format!("method {method}: {e}"))?;
@@ -521,6 +514,6 @@ port = 22
         assert!(error("remote_search").contains("python_version searches this machine"));
         assert!(error("winbox").contains("method \"winrm\" cannot run Python"));
         assert!(error("bad_become").contains("use sudo, su or doas"));
-        assert!(error("container").contains("port is an ssh setting"));
+        assert_eq!(inv.plan("container").unwrap().route(), "docker container web");
     }
 }

@@ -287,12 +287,12 @@ fn plan(host: &ResolvedHost) -> Result<HostPlan, String> {
             if spec.contains(':') && !spec.starts_with('[') {
                 spec = format!("[{spec}]"); // an IPv6 address, not HOST:PORT
             }
-        } else {
+        } else if matches!(method.as_str(), "docker" | "podman") {
+            // The user inside the container, as with Ansible. ssh settings (often
+            // given for a whole fleet in [defaults]) do not apply to other methods.
             if let Some(user) = s.text("user")? {
                 options.push(("user".into(), Some(user)));
             }
-            // ssh settings (often given for a whole fleet in [defaults]) do not
-            // apply to other methods.
         }
         let spec = hop_from_parts(&method, &spec, &options)
             .map_err(|e| format!("method {method}: {e}"))?;
@@ -501,6 +501,10 @@ become = "runas"
 method = "docker"
 address = "web"
 port = 22
+[hosts.pod]
+method = "kubectl"
+address = "ns/web-0"
+user = "deploy"
 "#,
             "f.toml",
         )
@@ -514,6 +518,10 @@ port = 22
         assert!(error("remote_search").contains("python_version searches this machine"));
         assert!(error("winbox").contains("method \"winrm\" cannot run Python"));
         assert!(error("bad_become").contains("use sudo, su or doas"));
-        assert_eq!(inv.plan("container").unwrap().route(), "docker container web");
+        assert_eq!(
+            inv.plan("container").unwrap().route(),
+            "docker container web"
+        );
+        assert!(inv.plan("pod").is_ok(), "an ssh user does not stop a pod");
     }
 }

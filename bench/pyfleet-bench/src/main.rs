@@ -9,6 +9,7 @@ mod deadline;
 mod fleet;
 mod hops;
 mod in_flight;
+mod module_import;
 mod proc_status;
 mod round_trip;
 mod setup;
@@ -53,6 +54,9 @@ enum Command {
     /// The plain `ssh HOST python -I -S -c pass` / `sudo -u USER python …` it is
     /// compared with, until it exits.
     BareHop(hops::HopArgs),
+    /// Import a 20-module package served by the module forwarder: round trips
+    /// and time, against importing it from disk.
+    ModuleImport(module_import::ModuleImportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +73,7 @@ fn main() -> anyhow::Result<()> {
         Command::BootstrapSize(args) => bootstrap_size::run(args)?,
         Command::HopSpawn(args) => hops::run(args)?,
         Command::BareHop(args) => hops::run_bare(args)?,
+        Command::ModuleImport(args) => module_import::run(args)?,
     };
     println!("{report}");
     Ok(())

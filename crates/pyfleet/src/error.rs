@@ -305,3 +305,32 @@ impl CallError {
         }
     }
 }
+
+/// Waiting for, stopping or signalling a context did not work out.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    /// The process was still running when the time allowed ran out.
+    #[error("context {context} (pid {pid}) was still running after {}s {what}", timeout.as_secs_f64())]
+    Timeout {
+        /// The context's name.
+        context: String,
+        /// Its process id.
+        pid: u32,
+        /// What was being waited for, in words ("waiting for it to exit").
+        what: &'static str,
+        /// The time allowed.
+        timeout: Duration,
+    },
+    /// The signal could not be sent (EPERM: another user's process).
+    #[error("cannot send {signal} to context {context} (pid {pid}): {source}")]
+    Signal {
+        /// The context's name.
+        context: String,
+        /// Its process id.
+        pid: u32,
+        /// The signal's name.
+        signal: &'static str,
+        /// What the kernel said.
+        source: std::io::Error,
+    },
+}

@@ -34,8 +34,8 @@ pub use api::{
     Broker, BrokerBuilder, ChildReceiver, ChildSender, Context, EffectiveConfig, ExecOutcome,
     Program, Receiver, Select, Sender, blocking,
 };
-pub use bootstrap::ChildFacts;
-pub use error::{BootStage, CallError, ConnectError, RemoteError};
+pub use bootstrap::{ChildFacts, Executor};
+pub use error::{BootStage, CallError, ConnectError, LifecycleError, RemoteError};
 pub use method::{
     ChrootOptions, DoasOptions, DockerOptions, Hop, HostKeyPolicy, KubectlOptions, LocalOptions,
     LxcOptions, NsenterOptions, Password, PodmanOptions, SshOptions, SuOptions, SudoOptions,

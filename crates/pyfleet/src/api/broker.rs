@@ -141,7 +141,17 @@ impl Broker {
         let id = self.allocate_id()?;
         let name = options.context_name(id);
         let plan = options.plan().await?;
-        self.start_plan(id, name, plan).await
+        let context = self.start_plan(id, name, plan).await?;
+        if options.executor_choice() != crate::Executor::Serial
+            && let Err(error) = context.set_executor(options.executor_choice()).await
+        {
+            context.shutdown().await;
+            return Err(ConnectError::InvalidOption(format!(
+                "executor {:?}: {error}",
+                options.executor_choice()
+            )));
+        }
+        Ok(context)
     }
 
     /// Start a context through a method other than local: sudo, su, doas, ssh,

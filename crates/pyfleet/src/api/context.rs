@@ -18,7 +18,9 @@ use crate::wire::Value;
 
 /// A running Python interpreter under the broker's control. Cheap to clone; all
 /// clones drive the same child. Calls from many tasks may be in flight at once;
-/// the child runs them one at a time, in the order they arrive.
+/// with the default [`Executor::Serial`](crate::Executor) the child runs them one
+/// at a time, in the order they arrive; with `Executor::Threads(n)` up to `n` run
+/// at once, with no ordering between them.
 #[derive(Clone)]
 pub struct Context {
     connection: Arc<Connection>,
@@ -85,6 +87,10 @@ pub enum Program {
 impl Context {
     pub(crate) fn new(connection: Arc<Connection>) -> Context {
         Context { connection }
+    }
+
+    pub(crate) fn connection(&self) -> &Arc<Connection> {
+        &self.connection
     }
 
     /// The context id (unique within its broker).
@@ -315,9 +321,11 @@ impl Context {
         Ok(receiver)
     }
 
-    /// True until the context has ended.
+    /// True until the context has ended: its connection is open and its process
+    /// has not exited (a process killed a moment ago is seen as dead at once, before
+    /// the connection notices).
     pub fn is_alive(&self) -> bool {
-        self.connection.ended().is_none()
+        self.connection.ended().is_none() && self.connection.process().try_status().is_none()
     }
 
     /// How the context ended, once it has.

@@ -4,8 +4,10 @@ pub mod blocking;
 mod broker;
 pub mod channels;
 mod context;
+mod lifecycle;
 
 pub use crate::router::encode_call;
 pub use broker::{Broker, BrokerBuilder, DEFAULT_SHUTDOWN_GRACE};
 pub use channels::{ChildReceiver, ChildSender, Receiver, Select, Sender};
 pub use context::{Context, EffectiveConfig, ExecOutcome, Program};
+pub use lifecycle::KILL_WAIT;

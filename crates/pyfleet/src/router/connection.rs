@@ -398,14 +398,21 @@ impl Connection {
     /// Stop the context: fail its calls with `reason`, close its input (the core
     /// exits at end of stream), then SIGTERM and SIGKILL, each after the grace period.
     pub async fn shutdown(&self, reason: EndReason) {
+        self.shutdown_within(reason, self.settings.shutdown_grace)
+            .await;
+    }
+
+    /// [`shutdown`](Self::shutdown) with `grace` instead of the broker's.
+    pub async fn shutdown_within(&self, reason: EndReason, grace: Duration) {
         self.end_all(self.end_with(reason));
         self.writer.close().await;
-        let grace = self.settings.shutdown_grace;
         if self.process.wait_timeout(grace).await.is_none() {
             let _ = self.process.terminate();
             if self.process.wait_timeout(grace).await.is_none() {
                 let _ = self.process.kill();
-                self.process.wait().await;
+                // Bounded: a process stuck in the kernel (or a forked context whose
+                // status only its parent core can report) must not hang shutdown.
+                let _ = self.process.wait_timeout(EXIT_STATUS_WAIT).await;
             }
         }
     }

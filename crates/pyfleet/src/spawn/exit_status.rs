@@ -58,6 +58,12 @@ impl ExitStatus {
             _ => None,
         }
     }
+
+    /// The terminating signal's canonical name (`SIGTERM`, `SIGRTMIN+2`), if a
+    /// signal ended the process.
+    pub fn signal_name(&self) -> Option<String> {
+        self.signal().map(signal_name)
+    }
 }
 
 impl fmt::Display for ExitStatus {

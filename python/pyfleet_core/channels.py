@@ -46,7 +46,10 @@ def _on_credit(header, body):
     handle, count = wire.loads(body)
     sender = _senders.get(handle)
     if sender is not None:
-        sender.credit += count
+        if count < 0:
+            sender.cancelled = True  # the receiving end is gone
+        else:
+            sender.credit += count
 
 
 def _connection():
@@ -78,6 +81,7 @@ class Sender(object):
         self.handle = handle
         self.credit = window
         self.closed = False
+        self.cancelled = False
         _senders[handle] = self
 
     def send(self, value):
@@ -91,8 +95,12 @@ class Sender(object):
         self._send_chunk(pending, 0)
 
     def _send_chunk(self, chunk, flags):
-        if self.credit <= 0:
-            self.conn.pump(done=lambda: self.credit > 0)
+        if self.credit <= 0 and not self.cancelled:
+            self.conn.pump(done=lambda: self.credit > 0 or self.cancelled)
+        if self.cancelled:
+            self.closed = True
+            _senders.pop(self.handle, None)
+            raise ChannelClosed('the receiving end of channel %d was closed' % self.handle)
         self.credit -= 1
         self.conn.send(self.dst, self.handle, chunk, wire.VALUE, flags)
 

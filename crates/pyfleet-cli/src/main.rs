@@ -43,6 +43,12 @@ enum Command {
     /// Make one executable file from a Python app: a small launcher followed by a
     /// zip of the app, its dependencies and their bytecode.
     Pack(commands::pack::PackArgs),
+    /// Copy a local file into the interpreter's file system (chunked, verified
+    /// with SHA-256, written atomically, mode kept).
+    Push(commands::transfer::PushArgs),
+    /// Copy a file from the interpreter's file system here (chunked, verified with
+    /// SHA-256, written atomically, mode kept).
+    Pull(commands::transfer::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +71,8 @@ fn main() -> ExitCode {
             Command::Inspect(args) => commands::inspect::run(args).await,
             Command::Interpreters(args) => commands::interpreters::run(args).await,
             Command::Pack(args) => commands::pack::run(args).await,
+            Command::Push(args) => commands::transfer::push(args).await,
+            Command::Pull(args) => commands::transfer::pull(args).await,
         }
     });
     ExitCode::from(code)

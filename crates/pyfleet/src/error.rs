@@ -334,3 +334,29 @@ pub enum LifecycleError {
         source: std::io::Error,
     },
 }
+
+/// A file could not be pushed or pulled. The destination is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// Reading or writing the local file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Local {
+        /// What was being done ("read", "write", "create a temporary file beside").
+        action: &'static str,
+        /// The local path.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The child could not read or write its side, or the context ended.
+    #[error("{0}")]
+    Remote(#[from] CallError),
+    /// Both sides moved the data but disagree about it.
+    #[error("{path}: {detail}; nothing was written there")]
+    Mismatch {
+        /// The destination.
+        path: String,
+        /// What differed.
+        detail: String,
+    },
+}

@@ -5,6 +5,7 @@ pub mod exec;
 pub mod inspect;
 pub mod interpreters;
 pub mod pack;
+pub mod transfer;
 
 use pyfleet::{Broker, CallError, Context};
 

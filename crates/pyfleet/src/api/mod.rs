@@ -4,10 +4,12 @@ pub mod blocking;
 mod broker;
 pub mod channels;
 mod context;
+mod files;
 mod lifecycle;
 
 pub use crate::router::encode_call;
 pub use broker::{Broker, BrokerBuilder, DEFAULT_SHUTDOWN_GRACE};
 pub use channels::{ChildReceiver, ChildSender, Receiver, Select, Sender};
 pub use context::{Context, EffectiveConfig, ExecOutcome, Program};
+pub use files::{Progress, TransferOptions, Transferred};
 pub use lifecycle::KILL_WAIT;

@@ -360,3 +360,45 @@ pub enum TransferError {
         detail: String,
     },
 }
+
+/// A context could not be forked.
+#[derive(Debug, thiserror::Error)]
+pub enum ForkError {
+    /// The context does not run on this machine, or was not started by this
+    /// broker's local method.
+    #[error(
+        "context {context} cannot fork: only local contexts can (the copy connects back to \
+         the master over a unix socket on this machine); {reason}"
+    )]
+    NotLocal {
+        /// The context's name.
+        context: String,
+        /// Why this one is not.
+        reason: String,
+    },
+    /// The child refused: it has threads of its own, runs calls on threads, or
+    /// has no fork().
+    #[error("context {context} refused to fork: {message}")]
+    Refused {
+        /// The context's name.
+        context: String,
+        /// The child's reason.
+        message: String,
+    },
+    /// The fork call failed (the context ended, or the broker shut down).
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The copy did not connect back in time.
+    #[error("the copy forked from context {context} (pid {pid}) did not connect back within {}s", waited.as_secs_f64())]
+    NoConnection {
+        /// The parent context's name.
+        context: String,
+        /// The copy's pid.
+        pid: u32,
+        /// How long the master waited.
+        waited: Duration,
+    },
+    /// The master could not listen for forked contexts.
+    #[error("cannot listen for forked contexts: {0}")]
+    Listen(std::io::Error),
+}

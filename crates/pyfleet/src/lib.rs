@@ -35,7 +35,9 @@ pub use api::{
     Program, Receiver, Select, Sender, blocking,
 };
 pub use bootstrap::{ChildFacts, Executor};
-pub use error::{BootStage, CallError, ConnectError, LifecycleError, RemoteError, TransferError};
+pub use error::{
+    BootStage, CallError, ConnectError, ForkError, LifecycleError, RemoteError, TransferError,
+};
 pub use method::{
     ChrootOptions, DoasOptions, DockerOptions, Hop, HostKeyPolicy, KubectlOptions, LocalOptions,
     LxcOptions, NsenterOptions, Password, PodmanOptions, SshOptions, SuOptions, SudoOptions,

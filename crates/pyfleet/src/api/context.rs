@@ -24,6 +24,9 @@ use crate::wire::Value;
 #[derive(Clone)]
 pub struct Context {
     connection: Arc<Connection>,
+    /// The broker that owns it (for fork); weak, so a context never keeps its
+    /// broker alive.
+    broker: std::sync::Weak<super::broker::Shared>,
 }
 
 /// A child's effective start-up configuration.
@@ -85,8 +88,30 @@ pub enum Program {
 }
 
 impl Context {
-    pub(crate) fn new(connection: Arc<Connection>) -> Context {
-        Context { connection }
+    pub(super) fn new(
+        connection: Arc<Connection>,
+        broker: std::sync::Weak<super::broker::Shared>,
+    ) -> Context {
+        Context { connection, broker }
+    }
+
+    /// Fork this context: the child forks a copy of itself that becomes a new
+    /// context of the same broker, with everything already imported (modules,
+    /// `__main__`'s functions and data) and nothing to bootstrap. The cheap way
+    /// to make workers (see [`Pool`](crate::api::Pool)).
+    ///
+    /// The fork happens on the core's main thread between calls (serial
+    /// executor). Refused, with the reason, when the context has threads of its
+    /// own (a copy would inherit locks they hold, held forever), runs calls on
+    /// threads, or was not started on this machine by [`Broker::local`]
+    /// (the copy connects back over a local unix socket). The copy's stderr
+    /// (fd 2) is still the parent's: bytes written there appear as the parent's.
+    ///
+    /// [`Broker::local`]: crate::Broker::local
+    pub async fn fork(&self) -> Result<Context, crate::ForkError> {
+        let broker = super::broker::Broker::from_weak(&self.broker)
+            .ok_or(crate::ForkError::Call(CallError::BrokerShutdown))?;
+        broker.fork_context(self).await
     }
 
     pub(crate) fn connection(&self) -> &Arc<Connection> {

@@ -67,6 +67,10 @@ pub struct Connection {
     /// The hop's pseudo-terminal, held open while the context lives: closing the
     /// master would hang up the terminal and SIGHUP ssh, sudo or su.
     terminal: Option<super::pty_launch::HeldTerminal>,
+    /// The child runs on this machine, so a copy it forks can connect back.
+    forkable: std::sync::atomic::AtomicBool,
+    /// Contexts this child forked, by pid: it reports their exit statuses.
+    forks: std::sync::Mutex<std::collections::HashMap<u32, ChildProcess>>,
 }
 
 impl Connection {
@@ -94,6 +98,43 @@ impl Connection {
             output_budget: OutputBudget::default(),
             end: watch::channel(None).0,
             terminal: None,
+            forkable: std::sync::atomic::AtomicBool::new(false),
+            forks: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Mark the child as running on this machine (it may fork).
+    pub fn set_forkable(&self) {
+        self.forkable.store(true, Ordering::Release);
+    }
+
+    /// True if the child runs on this machine and may fork.
+    pub fn is_forkable(&self) -> bool {
+        self.forkable.load(Ordering::Acquire)
+    }
+
+    /// Remember a context this child forked, so its reported exit status reaches it.
+    pub fn adopt_fork(&self, process: ChildProcess) {
+        self.forks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(process.pid(), process);
+    }
+
+    fn fork_exited(&self, body: &Bytes) {
+        match from_body::<(u32, i32)>(body, &self.settings.decode_limits) {
+            Ok((pid, raw)) => {
+                let process = self
+                    .forks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&pid);
+                if let (Some(process), Some(status)) = (process, ExitStatus::from_wait_status(raw))
+                {
+                    process.publish_status(status);
+                }
+            }
+            Err(error) => self.drop_undecodable("fork exit", &error),
         }
     }
 
@@ -283,6 +324,7 @@ impl Connection {
         }
         match header.handle {
             handles::OUTPUT => self.forward_output(&body),
+            handles::FORK_EXIT => self.fork_exited(&body),
             handles::LOG => self.forward_log(&body),
             handles::CREDIT => match from_body::<(u32, i64)>(&body, &self.settings.decode_limits) {
                 Ok((channel, count)) => self.channels.credit(channel, count),

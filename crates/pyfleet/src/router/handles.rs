@@ -19,5 +19,9 @@ pub const LOG: u32 = 8;
 /// Either way: credit for a channel, (channel handle, frames consumed).
 pub const CREDIT: u32 = 9;
 
+/// Child → parent: a context this child forked has exited: (pid, wait status).
+/// Only python/pyfleet_core/forking.py sends it.
+pub const FORK_EXIT: u32 = 10;
+
 /// Reply handles are allocated from here up; lower numbers are reserved.
 pub const FIRST_DYNAMIC: u32 = 1024;

@@ -87,6 +87,17 @@ class Sender(object):
     def send(self, value):
         if self.closed:
             raise ChannelClosed('send on a closed channel (handle %d)' % self.handle)
+        if type(value) is not bytes or len(value) < wire.LARGE_BYTES:
+            # The common case, one frame: no generator, no slicing.
+            data = marshal.dumps(value, wire.MARSHAL_VERSION)
+            if len(data) <= CHUNK:
+                self._send_chunk(data, 0)
+                return
+        elif len(value) <= CHUNK - 5:
+            # Bulk bytes in one frame: the marshal header by hand, the object
+            # itself to writev, no copy of it.
+            self._send_chunk([b's' + wire.struct.pack('<i', len(value)), value], 0)
+            return
         pending = None
         for chunk in _chunks(value):
             if pending is not None:
@@ -95,14 +106,18 @@ class Sender(object):
         self._send_chunk(pending, 0)
 
     def _send_chunk(self, chunk, flags):
-        if self.credit <= 0 and not self.cancelled:
+        if self.credit <= 0 or self.cancelled:
+            self._wait_for_credit()
+        self.credit -= 1
+        self.conn.send(self.dst, self.handle, chunk, wire.VALUE, flags)
+
+    def _wait_for_credit(self):
+        if not self.cancelled:
             self.conn.pump(done=lambda: self.credit > 0 or self.cancelled)
         if self.cancelled:
             self.closed = True
             _senders.pop(self.handle, None)
             raise ChannelClosed('the receiving end of channel %d was closed' % self.handle)
-        self.credit -= 1
-        self.conn.send(self.dst, self.handle, chunk, wire.VALUE, flags)
 
     def close(self, error=None):
         """End the channel; with `error` (an exc_info), the end says why."""

@@ -5,6 +5,7 @@
 
 mod bootstrap_size;
 mod bulk;
+mod channel;
 mod deadline;
 mod fleet;
 mod hops;
@@ -53,6 +54,10 @@ enum Command {
     /// The plain `ssh HOST python -I -S -c pass` / `sudo -u USER python …` it is
     /// compared with, until it exits.
     BareHop(hops::HopArgs),
+    /// Messages streamed child → master on one channel.
+    Channel(channel::ChannelArgs),
+    /// Forking a warm context until the copy (or a pool of copies) answers.
+    Fork(channel::ForkArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +74,8 @@ fn main() -> anyhow::Result<()> {
         Command::BootstrapSize(args) => bootstrap_size::run(args)?,
         Command::HopSpawn(args) => hops::run(args)?,
         Command::BareHop(args) => hops::run_bare(args)?,
+        Command::Channel(args) => channel::run(args)?,
+        Command::Fork(args) => channel::run_fork(args)?,
     };
     println!("{report}");
     Ok(())

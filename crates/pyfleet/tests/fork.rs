@@ -277,3 +277,40 @@ async fn a_context_started_through_a_hop_cannot_fork() {
     );
     broker.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_pool_whose_template_is_gone_fails_jobs_instead_of_hanging() {
+    let broker = Broker::new();
+    let template = start(&broker, python()).await;
+    let pool = Pool::new(&template, 1).await.unwrap();
+    template.shutdown().await;
+    let worker = pool.workers()[0].clone();
+    let pending = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            pool.call::<pyfleet::Value>("time", "sleep", (60,), ())
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Its parent (the template) is gone, so nobody can report how it ended; the
+    // master still learns (through its pidfd) that it did.
+    let status = worker.kill().await.unwrap();
+    assert_eq!(status, pyfleet::spawn::ExitStatus::Unreported);
+    let error = within("the job", pending).await.unwrap().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("its exit status went to its parent process"),
+        "{error}"
+    );
+    // No replacement could be forked: the next job fails at once.
+    let error = within(
+        "a job with no workers",
+        pool.call::<u32>("os", "getpid", (), ()),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("was shut down"), "{error}");
+    broker.shutdown().await;
+}

@@ -12,6 +12,9 @@ use super::context::Context;
 use crate::error::{CallError, ForkError};
 use crate::router::EndReason;
 
+/// Sent instead of a worker's index once no worker is left.
+const NO_WORKERS: usize = usize::MAX;
+
 /// How a [`Pool`] is made and what it does when a worker dies.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolOptions {
@@ -149,8 +152,12 @@ impl Pool {
             return Err(self.no_workers());
         }
         match idle.recv().await {
+            Some(NO_WORKERS) | None => {
+                // Pass the news on to the next waiter.
+                let _ = self.inner.idle_sender.send(NO_WORKERS);
+                Err(self.no_workers())
+            }
             Some(index) => Ok((index, self.lock()[index].clone())),
-            None => Err(self.no_workers()),
         }
     }
 
@@ -165,7 +172,10 @@ impl Pool {
             }
             Err(error) => {
                 tracing::warn!(worker = %dead.name(), %error, "cannot replace a dead pool worker");
-                self.inner.live.fetch_sub(1, Ordering::AcqRel);
+                if self.inner.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    // The last one: wake whoever waits for a worker.
+                    let _ = self.inner.idle_sender.send(NO_WORKERS);
+                }
             }
         }
     }

@@ -14,6 +14,10 @@ use super::fds;
 use super::pidfd;
 use super::reaper;
 
+/// How long a [`foreign`](ChildProcess::foreign) process's parent may take to
+/// report its exit status once it has exited.
+pub const FOREIGN_REPORT_WAIT: Duration = Duration::from_secs(1);
+
 /// A child process started by [`spawn`](super::spawn). Cheap to clone; all clones
 /// refer to the same child.
 ///
@@ -103,9 +107,13 @@ impl ChildProcess {
     /// by a context): signalled through a pidfd when the kernel has them, never
     /// reaped here; its parent reports its status through
     /// [`publish_status`](Self::publish_status).
+    ///
+    /// On a tokio runtime, a task watches the pidfd: once the process has exited
+    /// and no report came within [`FOREIGN_REPORT_WAIT`], the status becomes
+    /// [`ExitStatus::Unreported`], so waiting never hangs on a parent that is gone.
     pub fn foreign(pid: u32) -> ChildProcess {
         let pid = pid as libc::pid_t;
-        ChildProcess {
+        let process = ChildProcess {
             shared: Arc::new(ChildShared {
                 pid,
                 pidfd: pidfd::open(pid),
@@ -113,7 +121,32 @@ impl ChildProcess {
                 published: watch::Sender::new(None),
                 foreign: true,
             }),
+        };
+        if let (Ok(runtime), Some(pidfd)) = (
+            tokio::runtime::Handle::try_current(),
+            process.shared.pidfd().and_then(|fd| fd.try_clone().ok()),
+        ) {
+            let watched = process.clone();
+            runtime.spawn(async move {
+                // SAFETY: the OwnedFd (a duplicate of the pidfd) is open, owned by
+                // the AsyncFd from here on, and always names the same descriptor.
+                let registered = unsafe {
+                    tokio::io::unix::AsyncFd::register_with_interest(
+                        pidfd,
+                        tokio::io::Interest::READABLE,
+                    )
+                };
+                let Ok(exited) = registered else {
+                    return;
+                };
+                if exited.readable().await.is_ok()
+                    && watched.wait_timeout(FOREIGN_REPORT_WAIT).await.is_none()
+                {
+                    watched.publish_status(ExitStatus::Unreported);
+                }
+            });
         }
+        process
     }
 
     /// Record how a [`foreign`](Self::foreign) process ended, as its parent

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use pyfleet::api::Pool;
+use pyfleet::api::{Checksum, Pool, TransferOptions};
 use pyfleet::wire::ByteBuf;
 use pyfleet::{Broker, Context};
 use serde_json::json;
@@ -155,4 +155,102 @@ pub fn run_fork(args: ForkArgs) -> anyhow::Result<serde_json::Value> {
         }),
         summary(&samples),
     ))
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TransferArgs {
+    #[command(flatten)]
+    pub child: ChildArgs,
+    /// push (master → child) or pull (child → master).
+    #[arg(long, default_value = "push")]
+    pub direction: String,
+    /// Size of the file.
+    #[arg(long, default_value_t = 1 << 30)]
+    pub bytes: usize,
+    /// Where the files go (a directory; both copies live there).
+    #[arg(long, default_value = "/tmp")]
+    pub dir: std::path::PathBuf,
+    #[arg(long, default_value_t = 3)]
+    pub samples: usize,
+    /// Time `cat SOURCE | cat > DEST` instead (the baseline).
+    #[arg(long)]
+    pub cat: bool,
+    /// Verify with CRC-32 instead of SHA-256.
+    #[arg(long)]
+    pub crc32: bool,
+}
+
+/// One file copied through a context (or through `cat | cat`), source in the page
+/// cache; the clock stops when the destination has been renamed into place. One
+/// warm-up copy dropped.
+pub fn run_transfer(args: TransferArgs) -> anyhow::Result<serde_json::Value> {
+    let dir = tempfile_dir(&args.dir)?;
+    let source = dir.join("source");
+    let destination = dir.join("destination");
+    std::fs::write(&source, vec![0xa5u8; args.bytes])?;
+    let (child, samples, pull, cat) = (
+        args.child.clone(),
+        args.samples,
+        args.direction == "pull",
+        args.cat,
+    );
+    let checksum = if args.crc32 {
+        Checksum::Crc32
+    } else {
+        Checksum::Sha256
+    };
+    let options = TransferOptions::new().checksum(checksum);
+    let (src, dst) = (source.clone(), destination.clone());
+    let times = args.child.block_on(async move {
+        let broker = Broker::new();
+        let context = bounded("starting a context", broker.local(child.local_options())).await?;
+        let mut times = Vec::with_capacity(samples);
+        for index in 0..=samples {
+            let _ = std::fs::remove_file(&dst);
+            let start = Instant::now();
+            if cat {
+                let script = format!("cat '{}' | cat > '{}'", src.display(), dst.display());
+                let status = std::process::Command::new("sh")
+                    .args(["-c", &script])
+                    .status()?;
+                anyhow::ensure!(status.success(), "cat | cat failed");
+            } else if pull {
+                bounded(
+                    "pull",
+                    context.pull_with(src.to_str().unwrap(), &dst, &options),
+                )
+                .await?;
+            } else {
+                bounded(
+                    "push",
+                    context.push_with(&src, dst.to_str().unwrap(), &options),
+                )
+                .await?;
+            }
+            let elapsed = start.elapsed().as_secs_f64();
+            if index > 0 {
+                times.push(elapsed);
+            }
+        }
+        bounded_infallible("shutting down", broker.shutdown()).await?;
+        anyhow::Ok(times)
+    })??;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(with(
+        json!({
+            "bench": "transfer",
+            "unit": "s",
+            "bytes": args.bytes,
+            "direction": if args.cat { "cat | cat".to_string() } else { args.direction.clone() },
+            "checksum": checksum.name(),
+            "median_bytes_per_s": args.bytes as f64 / median(&times),
+        }),
+        summary(&times),
+    ))
+}
+
+fn tempfile_dir(parent: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    let dir = parent.join(format!("pyfleet-bench-transfer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

@@ -58,6 +58,8 @@ enum Command {
     Channel(channel::ChannelArgs),
     /// Forking a warm context until the copy (or a pool of copies) answers.
     Fork(channel::ForkArgs),
+    /// push or pull of one file (or the `cat | cat` baseline).
+    Transfer(channel::TransferArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -76,6 +78,7 @@ fn main() -> anyhow::Result<()> {
         Command::BareHop(args) => hops::run_bare(args)?,
         Command::Channel(args) => channel::run(args)?,
         Command::Fork(args) => channel::run_fork(args)?,
+        Command::Transfer(args) => channel::run_transfer(args)?,
     };
     println!("{report}");
     Ok(())

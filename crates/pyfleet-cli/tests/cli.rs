@@ -365,12 +365,15 @@ fn push_and_pull_copy_files_and_report_failures() {
     let pulled = dir.path().join("pulled.bin");
     let (code, _, stderr) = run(&[
         "pull",
+        "--checksum",
+        "crc32",
         "--python",
         PYTHON2,
         pushed.to_str().unwrap(),
         pulled.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("crc32 "), "{stderr}");
     assert_eq!(std::fs::read(&pulled).unwrap(), data);
     let missing = dir.path().join("missing");
     let (code, _, stderr) = run(&[

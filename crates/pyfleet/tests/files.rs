@@ -105,7 +105,8 @@ async fn push_and_pull_round_trip_with_mode_and_digest_on_every_interpreter() {
             assert_eq!(mode_of(&remote), mode, "{}", python.display());
             let back = dir.path().join(format!("pulled-{size}"));
             let pulled = within("pull", ctx.pull(remote_text, &back)).await.unwrap();
-            assert_eq!(pulled.sha256, pushed.sha256);
+            assert_eq!(pulled.digest, pushed.digest);
+            assert_eq!(pulled.digest.len(), 64);
             assert_eq!(std::fs::read(&back).unwrap(), data);
             assert_eq!(mode_of(&back), mode);
             // Overwriting an existing destination replaces it whole.
@@ -360,4 +361,53 @@ async fn a_context_killed_mid_push_leaves_no_file_at_the_destination() {
     assert!(error.to_string().contains("killed by SIGKILL"), "{error}");
     assert!(!target.exists());
     broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn crc32_is_the_fast_option_and_checks_the_same_way() {
+    let broker = Broker::new();
+    let dir = tempfile::tempdir().unwrap();
+    let data = pattern(2 * (1 << 20) + 7);
+    let source = dir.path().join("source");
+    write_file(&source, &data, 0o600);
+    let options = TransferOptions::new().checksum(pyfleet::api::Checksum::Crc32);
+    let expected = format!("{:08x}", crc32(&data));
+    for python in interpreters::interpreters() {
+        let ctx = start(&broker, &python).await;
+        let remote = dir.path().join("pushed");
+        let pushed = within(
+            "push",
+            ctx.push_with(&source, remote.to_str().unwrap(), &options),
+        )
+        .await
+        .unwrap();
+        assert_eq!(pushed.digest, expected, "{}", python.display());
+        let back = dir.path().join("pulled");
+        let pulled = within(
+            "pull",
+            ctx.pull_with(remote.to_str().unwrap(), &back, &options),
+        )
+        .await
+        .unwrap();
+        assert_eq!(pulled.digest, expected);
+        assert_eq!(std::fs::read(&back).unwrap(), data);
+        ctx.shutdown().await;
+    }
+    broker.shutdown().await;
+}
+
+/// CRC-32 (IEEE), bit by bit: an independent check of both ends.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in data {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use pyfleet::TransferError;
+use pyfleet::api::{Checksum, TransferOptions};
 
 use crate::args::InterpreterArgs;
 use crate::{EXIT_CONTEXT_FAILED, EXIT_REMOTE_ERROR};
@@ -18,6 +19,25 @@ pub struct PushArgs {
     /// directory).
     #[arg(value_name = "REMOTE")]
     remote: String,
+    #[command(flatten)]
+    checksum: ChecksumArg,
+}
+
+#[derive(clap::Args, Debug)]
+struct ChecksumArg {
+    /// How both ends verify the copy: sha256 (default) or crc32 (faster, catches
+    /// accidents, not tampering).
+    #[arg(long, value_name = "NAME", default_value = "sha256", value_parser = ["sha256", "crc32"])]
+    checksum: String,
+}
+
+impl ChecksumArg {
+    fn options(&self) -> TransferOptions {
+        TransferOptions::new().checksum(match self.checksum.as_str() {
+            "crc32" => Checksum::Crc32,
+            _ => Checksum::Sha256,
+        })
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -30,6 +50,8 @@ pub struct PullArgs {
     /// Where to write it here (a file name, not a directory).
     #[arg(value_name = "LOCAL")]
     local: PathBuf,
+    #[command(flatten)]
+    checksum: ChecksumArg,
 }
 
 pub async fn push(args: PushArgs) -> u8 {
@@ -38,7 +60,9 @@ pub async fn push(args: PushArgs) -> u8 {
         Ok(ctx) => ctx,
         Err(code) => return code,
     };
-    let outcome = ctx.push(&args.local, &args.remote).await;
+    let outcome = ctx
+        .push_with(&args.local, &args.remote, &args.checksum.options())
+        .await;
     broker.shutdown().await;
     report(outcome)
 }
@@ -49,7 +73,9 @@ pub async fn pull(args: PullArgs) -> u8 {
         Ok(ctx) => ctx,
         Err(code) => return code,
     };
-    let outcome = ctx.pull(&args.remote, &args.local).await;
+    let outcome = ctx
+        .pull_with(&args.remote, &args.local, &args.checksum.options())
+        .await;
     broker.shutdown().await;
     report(outcome)
 }
@@ -59,8 +85,11 @@ fn report(outcome: Result<pyfleet::api::Transferred, TransferError>) -> u8 {
     match outcome {
         Ok(done) => {
             eprintln!(
-                "pyfleet: {} bytes, mode {:o}, sha256 {}",
-                done.bytes, done.mode, done.sha256
+                "pyfleet: {} bytes, mode {:o}, {} {}",
+                done.bytes,
+                done.mode,
+                done.checksum.name(),
+                done.digest
             );
             0
         }

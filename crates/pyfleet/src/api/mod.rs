@@ -13,7 +13,7 @@ pub use crate::router::encode_call;
 pub use broker::{Broker, BrokerBuilder, DEFAULT_SHUTDOWN_GRACE};
 pub use channels::{ChildReceiver, ChildSender, Receiver, Select, Sender};
 pub use context::{Context, EffectiveConfig, ExecOutcome, Program};
-pub use files::{Progress, TransferOptions, Transferred};
+pub use files::{Checksum, Progress, TransferOptions, Transferred};
 pub use fork::FORK_CONNECT_TIMEOUT;
 pub use lifecycle::KILL_WAIT;
 pub use pool::{Pool, PoolOptions};

@@ -156,6 +156,27 @@ def groups(quick):
             Job('mitogen.fleet.sequential',
                 peer('mitogen_peer.py', 'fleet', '--mode', 'sequential'), 180),
         ]),
+        ('channels', [job for size, count in (('1', n(100000, 50000)), ('65536', n(20000, 10000)))
+                      for job in [
+            Job('pyfleet.channel.%s' % size, bench(
+                'channel', '--bytes', size, '--count', count, '--samples', n(5, 3),
+                '--runtime', DEFAULT_RUNTIME), 120),
+            Job('gipc.channel.%s' % size, peer(
+                'gipc_peer.py', 'channel', '--bytes', size, '--count', count,
+                '--samples', n(5, 3)), 120),
+            Job('mp.channel.%s' % size, peer(
+                'multiprocessing_peer.py', 'channel', '--bytes', size, '--count', count,
+                '--samples', n(5, 3)), 120),
+            Job('gipc.channel.%s.raw' % size, peer(
+                'gipc_peer.py', 'channel', '--raw', '--bytes', size, '--count', count,
+                '--samples', n(5, 3)), 120),
+        ]]),
+        ('fork', [
+            Job('pyfleet.fork', bench('fork', '--samples', n(20, 10), '--runtime', DEFAULT_RUNTIME), 60),
+            Job('mp.fork', peer('multiprocessing_peer.py', 'fork', '--samples', n(20, 10)), 60),
+            Job('pyfleet.fork.pool20', bench(
+                'fork', '--workers', '20', '--samples', n(5, 3), '--runtime', DEFAULT_RUNTIME), 120),
+        ]),
         ('hops', hop_jobs(n)),
         ('bootstrap', [
             Job('pyfleet.bootstrap', bench('bootstrap-size'), 30, once=True),

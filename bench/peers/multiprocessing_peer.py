@@ -47,14 +47,82 @@ def round_trip(args):
                  'start_method': multiprocessing.get_start_method()}, samples)
 
 
+def produce(connection, parents_end, count, size):
+    parents_end.close()
+    data = b'x' * size
+    send = connection.send_bytes
+    for _ in range(count):
+        send(data)
+    connection.close()
+
+
+def channel(args):
+    """A forked Process sends `count` messages of `size` bytes with send_bytes;
+    the clock runs from its start until the parent has received the last."""
+    samples = []
+    for index in range(args.samples + 1):
+        ours, theirs = multiprocessing.Pipe(duplex=False)
+        process = multiprocessing.Process(target=produce, args=(theirs, ours, args.count, args.bytes),
+                                          daemon=True)
+        start = time.perf_counter()
+        process.start()
+        theirs.close()
+        received = 0
+        recv = ours.recv_bytes
+        for _ in range(args.count):
+            received += len(recv())
+        elapsed = time.perf_counter() - start
+        assert received == args.count * args.bytes
+        ours.close()
+        process.join(TIMEOUT)
+        if index:
+            samples.append(elapsed)
+    median = sorted(samples)[len(samples) // 2]
+    common.emit({'bench': 'channel', 'unit': 's', 'bytes': args.bytes, 'count': args.count,
+                 'median_messages_per_s': args.count / median,
+                 'median_bytes_per_s': args.count * args.bytes / median}, samples)
+
+
+def answer(connection, parents_end):
+    parents_end.close()
+    connection.send(connection.recv())
+
+
+def fork(args):
+    """Fork a Process with a duplex Pipe, until it has answered one message
+    (the child comes from a fork of this warm interpreter, like pyfleet's)."""
+    ctx = multiprocessing.get_context('fork')
+    samples = []
+    for index in range(args.samples + 1):
+        start = time.perf_counter()
+        ours, theirs = ctx.Pipe()
+        process = ctx.Process(target=answer, args=(theirs, ours), daemon=True)
+        process.start()
+        theirs.close()
+        ours.send(None)
+        ours.recv()
+        elapsed = time.perf_counter() - start
+        ours.close()
+        process.join(TIMEOUT)
+        if index:
+            samples.append(elapsed)
+    common.emit({'bench': 'fork', 'unit': 's'}, samples)
+
+
 def main():
     p = common.parser(__doc__)
     sub = p.add_subparsers(dest='command', required=True)
     rt = sub.add_parser('round-trip')
     rt.add_argument('--samples', type=int, default=10)
     rt.add_argument('--calls', type=int, default=1000)
+    ch = sub.add_parser('channel')
+    ch.add_argument('--samples', type=int, default=5)
+    ch.add_argument('--count', type=int, default=100000)
+    ch.add_argument('--bytes', type=int, default=1)
+    fk = sub.add_parser('fork')
+    fk.add_argument('--samples', type=int, default=10)
     args = common.parse(p)
-    round_trip(args)
+    {'round-trip': round_trip, 'channel': channel, 'fork': fork}[args.command](args)
 
 
 if __name__ == '__main__':

@@ -46,7 +46,10 @@ def _on_credit(header, body):
     handle, count = wire.loads(body)
     sender = _senders.get(handle)
     if sender is not None:
-        sender.credit += count
+        if count < 0:
+            sender.cancelled = True  # the receiving end is gone
+        else:
+            sender.credit += count
 
 
 def _connection():
@@ -78,11 +81,23 @@ class Sender(object):
         self.handle = handle
         self.credit = window
         self.closed = False
+        self.cancelled = False
         _senders[handle] = self
 
     def send(self, value):
         if self.closed:
             raise ChannelClosed('send on a closed channel (handle %d)' % self.handle)
+        if type(value) is not bytes or len(value) < wire.LARGE_BYTES:
+            # The common case, one frame: no generator, no slicing.
+            data = marshal.dumps(value, wire.MARSHAL_VERSION)
+            if len(data) <= CHUNK:
+                self._send_chunk(data, 0)
+                return
+        elif len(value) <= CHUNK - 5:
+            # Bulk bytes in one frame: the marshal header by hand, the object
+            # itself to writev, no copy of it.
+            self._send_chunk([b's' + wire.struct.pack('<i', len(value)), value], 0)
+            return
         pending = None
         for chunk in _chunks(value):
             if pending is not None:
@@ -91,10 +106,18 @@ class Sender(object):
         self._send_chunk(pending, 0)
 
     def _send_chunk(self, chunk, flags):
-        if self.credit <= 0:
-            self.conn.pump(done=lambda: self.credit > 0)
+        if self.credit <= 0 or self.cancelled:
+            self._wait_for_credit()
         self.credit -= 1
         self.conn.send(self.dst, self.handle, chunk, wire.VALUE, flags)
+
+    def _wait_for_credit(self):
+        if not self.cancelled:
+            self.conn.pump(done=lambda: self.credit > 0 or self.cancelled)
+        if self.cancelled:
+            self.closed = True
+            _senders.pop(self.handle, None)
+            raise ChannelClosed('the receiving end of channel %d was closed' % self.handle)
 
     def close(self, error=None):
         """End the channel; with `error` (an exc_info), the end says why."""

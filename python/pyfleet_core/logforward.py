@@ -62,11 +62,12 @@ class _Python2Loader(object):
 
 
 def install(logging):
-    conn = sys.modules['pyfleet_core'].connection
+    package = sys.modules['pyfleet_core']
 
     class ForwardHandler(logging.Handler):
         def emit(self, record):
             try:
+                conn = package.connection  # looked up each time: a fork replaces it
                 text = self.format(record) if self.formatter else record.getMessage()
                 if record.exc_info and not self.formatter:
                     text += '\n' + logging.Formatter().formatException(record.exc_info)

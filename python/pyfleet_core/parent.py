@@ -496,7 +496,10 @@ class Link(object):
 
     def stop(self, grace):
         """Close the child's input, then hang up its terminal, SIGTERM, SIGKILL,
-        each after `grace` seconds."""
+        each after `grace` seconds; no grace at all is SIGKILL at once."""
+        if not grace:
+            self.child.signal(9)
+            return
         self.outbox.put(None)
         if self.child.wait(grace) is not None:
             return

@@ -5,6 +5,7 @@
 
 mod bootstrap_size;
 mod bulk;
+mod channel;
 mod deadline;
 mod fleet;
 mod hops;
@@ -57,6 +58,12 @@ enum Command {
     /// Import a 20-module package served by the module forwarder: round trips
     /// and time, against importing it from disk.
     ModuleImport(module_import::ModuleImportArgs),
+    /// Messages streamed child → master on one channel.
+    Channel(channel::ChannelArgs),
+    /// Forking a warm context until the copy (or a pool of copies) answers.
+    Fork(channel::ForkArgs),
+    /// push or pull of one file (or the `cat | cat` baseline).
+    Transfer(channel::TransferArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -74,6 +81,9 @@ fn main() -> anyhow::Result<()> {
         Command::HopSpawn(args) => hops::run(args)?,
         Command::BareHop(args) => hops::run_bare(args)?,
         Command::ModuleImport(args) => module_import::run(args)?,
+        Command::Channel(args) => channel::run(args)?,
+        Command::Fork(args) => channel::run_fork(args)?,
+        Command::Transfer(args) => channel::run_transfer(args)?,
     };
     println!("{report}");
     Ok(())

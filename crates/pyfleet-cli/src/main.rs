@@ -50,6 +50,12 @@ enum Command {
     /// Make one executable file from a Python app: a small launcher followed by a
     /// zip of the app, its dependencies and their bytecode.
     Pack(commands::pack::PackArgs),
+    /// Copy a local file into the interpreter's file system (chunked, verified
+    /// with SHA-256, written atomically, mode kept).
+    Push(commands::transfer::PushArgs),
+    /// Copy a file from the interpreter's file system here (chunked, verified with
+    /// SHA-256, written atomically, mode kept).
+    Pull(commands::transfer::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +80,8 @@ fn main() -> ExitCode {
             Command::Pack(args) => commands::pack::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Ping(args) => commands::ping::run(args).await,
+            Command::Push(args) => commands::transfer::push(args).await,
+            Command::Pull(args) => commands::transfer::pull(args).await,
         }
     });
     ExitCode::from(code)

@@ -340,3 +340,51 @@ fn python_version_picks_a_matching_interpreter() {
     ]);
     assert_eq!((code, stdout.as_str()), (0, "(3, 11, 2)\n"), "{stderr}");
 }
+
+#[test]
+fn push_and_pull_copy_files_and_report_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.bin");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&source, &data).unwrap();
+    let pushed = dir.path().join("pushed.bin");
+    let (code, stdout, stderr) = run(&[
+        "push",
+        "--python",
+        PYTHON,
+        source.to_str().unwrap(),
+        pushed.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("300000 bytes") && stderr.contains("sha256"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&pushed).unwrap(), data);
+    let pulled = dir.path().join("pulled.bin");
+    let (code, _, stderr) = run(&[
+        "pull",
+        "--checksum",
+        "crc32",
+        "--python",
+        PYTHON2,
+        pushed.to_str().unwrap(),
+        pulled.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("crc32 "), "{stderr}");
+    assert_eq!(std::fs::read(&pulled).unwrap(), data);
+    let missing = dir.path().join("missing");
+    let (code, _, stderr) = run(&[
+        "pull",
+        "--python",
+        PYTHON,
+        missing.to_str().unwrap(),
+        pulled.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("No such file"), "{stderr}");
+    // The failed pull left the earlier copy alone.
+    assert_eq!(std::fs::read(&pulled).unwrap(), data);
+}

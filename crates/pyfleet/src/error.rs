@@ -316,3 +316,100 @@ impl CallError {
         }
     }
 }
+
+/// Waiting for, stopping or signalling a context did not work out.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    /// The process was still running when the time allowed ran out.
+    #[error("context {context} (pid {pid}) was still running after {}s {what}", timeout.as_secs_f64())]
+    Timeout {
+        /// The context's name.
+        context: String,
+        /// Its process id.
+        pid: u32,
+        /// What was being waited for, in words ("waiting for it to exit").
+        what: &'static str,
+        /// The time allowed.
+        timeout: Duration,
+    },
+    /// The signal could not be sent (EPERM: another user's process).
+    #[error("cannot send {signal} to context {context} (pid {pid}): {source}")]
+    Signal {
+        /// The context's name.
+        context: String,
+        /// Its process id.
+        pid: u32,
+        /// The signal's name.
+        signal: &'static str,
+        /// What the kernel said.
+        source: std::io::Error,
+    },
+}
+
+/// A file could not be pushed or pulled. The destination is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// Reading or writing the local file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Local {
+        /// What was being done ("read", "write", "create a temporary file beside").
+        action: &'static str,
+        /// The local path.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The child could not read or write its side, or the context ended.
+    #[error("{0}")]
+    Remote(#[from] CallError),
+    /// Both sides moved the data but disagree about it.
+    #[error("{path}: {detail}; nothing was written there")]
+    Mismatch {
+        /// The destination.
+        path: String,
+        /// What differed.
+        detail: String,
+    },
+}
+
+/// A context could not be forked.
+#[derive(Debug, thiserror::Error)]
+pub enum ForkError {
+    /// The context does not run on this machine, or was not started by this
+    /// broker's local method.
+    #[error(
+        "context {context} cannot fork: only local contexts can (the copy connects back to \
+         the master over a unix socket on this machine); {reason}"
+    )]
+    NotLocal {
+        /// The context's name.
+        context: String,
+        /// Why this one is not.
+        reason: String,
+    },
+    /// The child refused: it has threads of its own, runs calls on threads, or
+    /// has no fork().
+    #[error("context {context} refused to fork: {message}")]
+    Refused {
+        /// The context's name.
+        context: String,
+        /// The child's reason.
+        message: String,
+    },
+    /// The fork call failed (the context ended, or the broker shut down).
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The copy did not connect back in time.
+    #[error("the copy forked from context {context} (pid {pid}) did not connect back within {}s", waited.as_secs_f64())]
+    NoConnection {
+        /// The parent context's name.
+        context: String,
+        /// The copy's pid.
+        pid: u32,
+        /// How long the master waited.
+        waited: Duration,
+    },
+    /// The master could not listen for forked contexts.
+    #[error("cannot listen for forked contexts: {0}")]
+    Listen(std::io::Error),
+}

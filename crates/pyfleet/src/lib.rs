@@ -34,8 +34,10 @@ pub use api::{
     Broker, BrokerBuilder, ChildReceiver, ChildSender, Context, EffectiveConfig, ExecOutcome,
     Program, Receiver, Select, Sender, blocking,
 };
-pub use bootstrap::ChildFacts;
-pub use error::{BootStage, CallError, ConnectError, RemoteError};
+pub use bootstrap::{ChildFacts, Executor};
+pub use error::{
+    BootStage, CallError, ConnectError, ForkError, LifecycleError, RemoteError, TransferError,
+};
 pub use method::{
     ChrootOptions, DoasOptions, DockerOptions, Hop, HostKeyPolicy, KubectlOptions, LocalOptions,
     LxcOptions, NsenterOptions, Password, PodmanOptions, SshOptions, SuOptions, SudoOptions,

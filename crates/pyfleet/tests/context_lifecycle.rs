@@ -258,3 +258,117 @@ async fn no_python_survives_a_sigkilled_master() {
         within("an orphaned child to exit", wait_gone(pid)).await;
     }
 }
+
+#[tokio::test]
+async fn wait_reports_the_exit_code_and_times_out_on_a_live_context() {
+    let broker = Broker::new();
+    let ctx = start(&broker, python()).await;
+    let error = ctx.wait(Duration::from_millis(200)).await.unwrap_err();
+    assert!(
+        matches!(error, pyfleet::LifecycleError::Timeout { .. }),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains(ctx.name()) && text.contains("still running after 0.2s"),
+        "{text}"
+    );
+    assert!(ctx.is_alive());
+    ctx.call_no_reply("os", "_exit", (3,), ()).await.unwrap();
+    let status = within("wait", ctx.wait(context_util::LIMIT)).await.unwrap();
+    assert_eq!(status, ExitStatus::Code(3));
+    assert_eq!(status.signal_name(), None);
+    assert!(!ctx.is_alive());
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn kill_reports_sigkill_by_name_and_is_alive_turns_false_at_once() {
+    let broker = Broker::new();
+    for python in interpreters::interpreters() {
+        let ctx = start(&broker, &python).await;
+        let pending = {
+            let ctx = ctx.clone();
+            tokio::spawn(async move { ctx.call::<Value>("time", "sleep", (60,), ()).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let status = within("kill", ctx.kill()).await.unwrap();
+        assert!(!ctx.is_alive());
+        assert_eq!(status.signal_name().as_deref(), Some("SIGKILL"));
+        let error = within("the call", pending).await.unwrap().unwrap_err();
+        assert!(error.to_string().contains("killed by SIGKILL"), "{error}");
+        // Killing or waiting again is harmless and says the same.
+        assert_eq!(ctx.kill().await.unwrap(), status);
+        assert_eq!(ctx.wait(Duration::ZERO).await.unwrap(), status);
+    }
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn terminate_asks_first_and_an_idle_core_exits_cleanly() {
+    let broker = Broker::new();
+    let ctx = start(&broker, python()).await;
+    let started = Instant::now();
+    let status = within("terminate", ctx.terminate(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(status, ExitStatus::Code(0));
+    // Closing its input was enough: no grace period was sat out.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!ctx.is_alive());
+    let error = ctx.call::<u32>("os", "getpid", (), ()).await.unwrap_err();
+    assert!(error.to_string().contains("was shut down"), "{error}");
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn terminate_is_bounded_for_a_child_that_ignores_everything() {
+    let broker = Broker::new();
+    let ctx = start(&broker, python()).await;
+    // SIGTERM ignored, and a call that never returns: only SIGKILL can end it.
+    ctx.exec("import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)")
+        .await
+        .unwrap();
+    let pending = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            ctx.exec("while True:\n    try:\n        import time; time.sleep(60)\n    except BaseException:\n        pass")
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let grace = Duration::from_millis(300);
+    let started = Instant::now();
+    let status = within("terminate", ctx.terminate(grace)).await.unwrap();
+    assert!(
+        started.elapsed() < 2 * grace + pyfleet::api::KILL_WAIT,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!status.success(), "{status}");
+    assert!(!process_running(ctx.pid()));
+    let error = within("the call", pending).await.unwrap().unwrap_err();
+    assert!(error.to_string().contains("was shut down"), "{error}");
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn sigterm_ends_a_busy_context_with_the_signal_name() {
+    let broker = Broker::new();
+    let ctx = start(&broker, python()).await;
+    let pending = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { ctx.call::<Value>("time", "sleep", (60,), ()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ctx.send_sigterm().unwrap();
+    let status = within("wait", ctx.wait(context_util::LIMIT)).await.unwrap();
+    assert_eq!(status.signal_name().as_deref(), Some("SIGTERM"), "{status}");
+    let error = within("the call", pending).await.unwrap().unwrap_err();
+    assert!(error.to_string().contains("killed by SIGTERM"), "{error}");
+    broker.shutdown().await;
+}

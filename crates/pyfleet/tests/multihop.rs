@@ -538,3 +538,43 @@ async fn no_context_of_a_chain_survives_a_sigkilled_master() {
         within("a context of the orphaned chain to exit", wait_gone(pid)).await;
     }
 }
+
+#[tokio::test]
+async fn lifecycle_behind_a_hop_is_carried_out_by_the_hop() {
+    let broker = Broker::new();
+    let hop = start(&broker, system()).await;
+    let leaf = child_of(&hop).await;
+    let pid = leaf.pid();
+    assert!(process_running(pid));
+    // wait is bounded and leaves it running.
+    let waited = leaf.wait(Duration::from_millis(200)).await.unwrap_err();
+    assert!(waited.to_string().contains("still running"), "{waited}");
+    // Signals cannot be sent from here: the pid is on the hop's side.
+    let refused = leaf.send_sigterm().unwrap_err().to_string();
+    assert!(refused.contains("behind a hop"), "{refused}");
+    // kill: the hop sends SIGKILL and reports it; the hop itself carries on.
+    let status = within("killing through the hop", leaf.kill())
+        .await
+        .unwrap();
+    assert_eq!(
+        status.signal_name().as_deref(),
+        Some("SIGKILL"),
+        "{status:?}"
+    );
+    wait_gone(pid).await;
+    let hop_pid: u32 = hop.call("os", "getpid", (), ()).await.unwrap();
+    assert_eq!(hop_pid, hop.pid());
+    // terminate: asked politely, it ends by itself.
+    let second = child_of(&hop).await;
+    let status = within(
+        "terminating through the hop",
+        second.terminate(Duration::from_secs(2)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(status, pyfleet::spawn::ExitStatus::Code(0)),
+        "{status:?}"
+    );
+    broker.shutdown().await;
+}

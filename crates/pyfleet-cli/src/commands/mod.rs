@@ -8,6 +8,7 @@ pub mod interpreters;
 pub mod pack;
 pub mod ping;
 pub mod run;
+pub mod transfer;
 
 use pyfleet::{Broker, CallError, Context};
 

@@ -127,4 +127,30 @@ impl Context {
     pub fn shutdown(&self) {
         self.runtime.block_on(self.inner.shutdown());
     }
+
+    /// See [`crate::Context::is_alive`].
+    pub fn is_alive(&self) -> bool {
+        self.inner.is_alive()
+    }
+
+    /// See [`crate::Context::wait`].
+    pub fn wait(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<crate::spawn::ExitStatus, crate::LifecycleError> {
+        self.runtime.block_on(self.inner.wait(timeout))
+    }
+
+    /// See [`crate::Context::terminate`].
+    pub fn terminate(
+        &self,
+        grace: std::time::Duration,
+    ) -> Result<crate::spawn::ExitStatus, crate::LifecycleError> {
+        self.runtime.block_on(self.inner.terminate(grace))
+    }
+
+    /// See [`crate::Context::kill`].
+    pub fn kill(&self) -> Result<crate::spawn::ExitStatus, crate::LifecycleError> {
+        self.runtime.block_on(self.inner.kill())
+    }
 }

@@ -6,16 +6,20 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use super::context::Context;
-use crate::error::ConnectError;
+use crate::error::{CallError, ConnectError, ForkError};
 use crate::method::{
     ChrootOptions, DoasOptions, DockerOptions, Hop, KubectlOptions, LocalOptions, LxcOptions,
     NsenterOptions, PodmanOptions, SshOptions, SuOptions, SudoOptions, UnshareOptions,
 };
+use crate::router::connection::run_reader;
+use crate::router::frame_reader::FrameReader;
+use crate::router::frame_writer::FrameWriter;
 use crate::router::hops::{self, HopLaunch};
 use crate::router::{
     self, ChildRequests, Connection, ConnectionSettings, EndReason, LaunchPlan, OutputHandler,
     log_output,
 };
+use crate::spawn::ChildProcess;
 use crate::wire::{DEFAULT_MAX_MESSAGE_SIZE, DecodeLimits};
 
 /// Default time between asking a child to exit, SIGTERM and SIGKILL.
@@ -92,16 +96,19 @@ impl BrokerBuilder {
                 contexts: Mutex::new(HashMap::new()),
                 next_id: AtomicU32::new(1),
                 shut_down: AtomicBool::new(false),
+                fork_listener: tokio::sync::OnceCell::new(),
             }),
         }
     }
 }
 
-struct Shared {
+pub(super) struct Shared {
     settings: ConnectionSettings,
     contexts: Mutex<HashMap<u32, Arc<Connection>>>,
     next_id: AtomicU32,
     shut_down: AtomicBool,
+    /// Where forked contexts connect back; bound at the first fork.
+    fork_listener: tokio::sync::OnceCell<super::fork::ForkListener>,
 }
 
 impl Shared {
@@ -142,7 +149,17 @@ impl Broker {
         let id = self.allocate_id()?;
         let name = options.context_name(id);
         let plan = options.plan().await?;
-        self.start_plan(id, name, plan).await
+        let context = self.start_plan(id, name, plan).await?;
+        if options.executor_choice() != crate::Executor::Serial
+            && let Err(error) = context.set_executor(options.executor_choice()).await
+        {
+            context.shutdown().await;
+            return Err(ConnectError::InvalidOption(format!(
+                "executor {:?}: {error}",
+                options.executor_choice()
+            )));
+        }
+        Ok(context)
     }
 
     /// Start a context through a method other than local: sudo, su, doas, ssh,
@@ -239,7 +256,12 @@ impl Broker {
         name: String,
         plan: LaunchPlan,
     ) -> Result<Context, ConnectError> {
+        // A child spawned directly (no hop) runs on this machine: it may fork.
+        let local = plan.hop.is_none();
         let connection = router::connect(id, name, plan, self.shared.settings.clone()).await?;
+        if local {
+            connection.set_forkable();
+        }
         self.register(connection).await
     }
 
@@ -256,13 +278,15 @@ impl Broker {
         self.register(connection).await
     }
 
+    /// Own a new connection: stopped at shutdown, forgotten when it ends.
     async fn register(&self, connection: Arc<Connection>) -> Result<Context, ConnectError> {
-        let id = connection.id();
         if self.shared.shut_down.load(Ordering::Acquire) {
             connection.shutdown(EndReason::BrokerShutdown).await;
             return Err(ConnectError::BrokerShutdown);
         }
-        self.shared.contexts().insert(id, connection.clone());
+        self.shared
+            .contexts()
+            .insert(connection.id(), connection.clone());
         tokio::spawn(forget_when_ended(
             Arc::downgrade(&self.shared),
             connection.clone(),
@@ -272,6 +296,49 @@ impl Broker {
 
     fn weak(&self) -> BrokerRef {
         BrokerRef(Arc::downgrade(&self.shared))
+    }
+
+    /// Fork `parent` into a new context of this broker (see [`Context::fork`]).
+    pub(super) async fn fork_context(&self, parent: &Context) -> Result<Context, ForkError> {
+        let connection = parent.connection();
+        if !connection.is_forkable() {
+            return Err(ForkError::NotLocal {
+                context: parent.name().to_string(),
+                reason: "this one was started through a hop (ssh, sudo, a container …)".into(),
+            });
+        }
+        let listener = self
+            .shared
+            .fork_listener
+            .get_or_try_init(|| async { super::fork::ForkListener::bind() })
+            .await
+            .map_err(ForkError::Listen)?;
+        let id = self
+            .allocate_id()
+            .map_err(|_| ForkError::Call(CallError::BrokerShutdown))?;
+        let copy = super::fork::fork_copy(listener, parent, id).await?;
+        let process = ChildProcess::foreign(copy.pid);
+        connection.adopt_fork(process.clone());
+        let mut facts = parent.facts().clone();
+        facts.pid = copy.pid;
+        let settings = self.shared.settings.clone();
+        let writer = FrameWriter::new(copy.write).map_err(ForkError::Listen)?;
+        let reader =
+            FrameReader::new(copy.read, settings.max_message_size).map_err(ForkError::Listen)?;
+        let forked = Arc::new(Connection::new(
+            id,
+            format!("{}.fork.{id}", parent.name()),
+            process,
+            facts,
+            connection.verification().clone(),
+            writer,
+            settings,
+        ));
+        forked.set_forkable();
+        tokio::spawn(run_reader(forked.clone(), reader));
+        self.register(forked)
+            .await
+            .map_err(|_| ForkError::Call(CallError::BrokerShutdown))
     }
 
     /// The contexts that are running.

@@ -251,6 +251,20 @@ impl<T: DeserializeOwned> Stream for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.connection.channels().close_incoming(self.handle);
+        if self.done {
+            return;
+        }
+        // Tell the child's sender to stop (credit -1), so a call blocked on a
+        // full window fails with "receiving end closed" instead of waiting forever.
+        let connection = self.connection.clone();
+        let handle = self.handle;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Ok(body) = to_body(&(handle, -1i64)) {
+                    let _ = connection.send(CREDIT, body).await;
+                }
+            });
+        }
     }
 }
 

@@ -22,7 +22,9 @@ use crate::wire::Value;
 
 /// A running Python interpreter under the broker's control. Cheap to clone; all
 /// clones drive the same child. Calls from many tasks may be in flight at once;
-/// the child runs them one at a time, in the order they arrive.
+/// with the default [`Executor::Serial`](crate::Executor) the child runs them one
+/// at a time, in the order they arrive; with `Executor::Threads(n)` up to `n` run
+/// at once, with no ordering between them.
 #[derive(Clone)]
 pub struct Context {
     connection: Arc<Connection>,
@@ -151,6 +153,27 @@ impl Context {
         self.connection
             .parent()
             .map(|parent| Context::new(parent.clone(), self.broker.clone()))
+    }
+
+    /// Fork this context: the child forks a copy of itself that becomes a new
+    /// context of the same broker, with everything already imported (modules,
+    /// `__main__`'s functions and data) and nothing to bootstrap. The cheap way
+    /// to make workers (see [`Pool`](crate::api::Pool)).
+    ///
+    /// The fork happens on the core's main thread between calls (serial
+    /// executor). Refused, with the reason, when the context has threads of its
+    /// own (a copy would inherit locks they hold, held forever), runs calls on
+    /// threads, or was not started on this machine by [`Broker::local`]
+    /// (the copy connects back over a local unix socket). The copy's stderr
+    /// (fd 2) is still the parent's: bytes written there appear as the parent's.
+    ///
+    /// [`Broker::local`]: crate::Broker::local
+    pub async fn fork(&self) -> Result<Context, crate::ForkError> {
+        let broker = self
+            .broker
+            .upgrade()
+            .map_err(|_| crate::ForkError::Call(CallError::BrokerShutdown))?;
+        broker.fork_context(self).await
     }
 
     /// The context id (unique within its broker).
@@ -383,9 +406,11 @@ impl Context {
         Ok(receiver)
     }
 
-    /// True until the context has ended.
+    /// True until the context has ended: its connection is open and its process
+    /// has not exited (a process killed a moment ago is seen as dead at once, before
+    /// the connection notices).
     pub fn is_alive(&self) -> bool {
-        self.connection.ended().is_none()
+        self.connection.ended().is_none() && self.connection.process().try_status().is_none()
     }
 
     /// How the context ended, once it has.

@@ -60,3 +60,29 @@ impl BootConfig {
             .collect()
     }
 }
+
+/// How a context runs the calls it receives.
+///
+/// - [`Executor::Serial`] (the default): one call at a time on the core's main
+///   thread, **in the order the calls arrive**. A call from task A sent before a
+///   call from task B runs (and finishes) before B's starts.
+/// - [`Executor::Threads`]`(n)`: up to `n` calls run at once on worker threads of
+///   the child. Calls *start* in arrival order, but there is **no ordering between
+///   them**: they run concurrently and finish in any order; each result is matched
+///   to its call by its reply handle. Python's GIL still serialises pure-Python
+///   work; threads pay off for calls that wait (I/O, sleep, C code that releases
+///   the GIL). A context with a threaded executor cannot [`fork`](crate::Context::fork).
+///
+/// The choice is made once, right after start-up ([`LocalOptions::executor`](crate::LocalOptions::executor)
+/// or [`Context::set_executor`](crate::Context::set_executor)). It is not part of the
+/// bootstrap payload: the thread pool is an on-demand core module
+/// (python/pyfleet_core/executor.py), installed by one call when threads are asked
+/// for, so serial contexts pay nothing for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Executor {
+    /// One call at a time, in arrival order.
+    #[default]
+    Serial,
+    /// Up to this many calls at once, no ordering between them.
+    Threads(u16),
+}

@@ -18,7 +18,7 @@ pub mod markers;
 pub mod minify;
 mod payload;
 
-pub use config::BootConfig;
+pub use config::{BootConfig, Executor};
 pub use hello::{ChildFacts, Encodings};
 pub use loader::{LOADER_MAX_LEN, loader_source};
 pub use markers::{Markers, Nonce};

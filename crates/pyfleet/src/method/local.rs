@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::interpreter;
-use crate::bootstrap::{Nonce, core_payload, loader_source};
+use crate::bootstrap::{Executor, Nonce, core_payload, loader_source};
 use crate::error::ConnectError;
 use crate::router::LaunchPlan;
 use crate::spawn::{PreExecHook, SpawnOptions, StderrMode, Transport};
@@ -30,6 +30,7 @@ pub struct LocalOptions {
     pre_exec: Vec<PreExecHook>,
     connect_timeout: Option<Duration>,
     stderr: Option<StderrMode>,
+    executor: Executor,
 }
 
 impl LocalOptions {
@@ -140,6 +141,18 @@ impl LocalOptions {
     pub fn stderr(mut self, mode: StderrMode) -> Self {
         self.stderr = Some(mode);
         self
+    }
+
+    /// How the context runs calls: one at a time in arrival order (the default) or
+    /// on N threads with no ordering between calls (see [`Executor`]).
+    pub fn executor(mut self, executor: Executor) -> Self {
+        self.executor = executor;
+        self
+    }
+
+    /// The executor asked for.
+    pub fn executor_choice(&self) -> Executor {
+        self.executor
     }
 
     /// The start-up configuration.

@@ -111,6 +111,10 @@ pub struct Connection {
     /// The hop's pseudo-terminal, held open while the context lives: closing the
     /// master would hang up the terminal and SIGHUP ssh, sudo or su.
     terminal: Option<super::pty_launch::HeldTerminal>,
+    /// The child runs on this machine, so a copy it forks can connect back.
+    forkable: std::sync::atomic::AtomicBool,
+    /// Contexts this child forked, by pid: it reports their exit statuses.
+    forks: std::sync::Mutex<std::collections::HashMap<u32, ChildProcess>>,
 }
 
 impl Connection {
@@ -141,6 +145,43 @@ impl Connection {
             output_budget: OutputBudget::default(),
             end: watch::channel(None).0,
             terminal: None,
+            forkable: std::sync::atomic::AtomicBool::new(false),
+            forks: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Mark the child as running on this machine (it may fork).
+    pub fn set_forkable(&self) {
+        self.forkable.store(true, Ordering::Release);
+    }
+
+    /// True if the child runs on this machine and may fork.
+    pub fn is_forkable(&self) -> bool {
+        self.forkable.load(Ordering::Acquire)
+    }
+
+    /// Remember a context this child forked, so its reported exit status reaches it.
+    pub fn adopt_fork(&self, process: ChildProcess) {
+        self.forks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(process.pid(), process);
+    }
+
+    fn fork_exited(&self, body: &Bytes) {
+        match from_body::<(u32, i32)>(body, &self.settings.decode_limits) {
+            Ok((pid, raw)) => {
+                let process = self
+                    .forks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&pid);
+                if let (Some(process), Some(status)) = (process, ExitStatus::from_wait_status(raw))
+                {
+                    process.publish_status(status);
+                }
+            }
+            Err(error) => self.drop_undecodable("fork exit", &error),
         }
     }
 
@@ -170,6 +211,9 @@ impl Connection {
             output_budget: OutputBudget::default(),
             end: watch::channel(None).0,
             terminal: None,
+            // Behind a hop: not on this machine as far as fork is concerned.
+            forkable: std::sync::atomic::AtomicBool::new(false),
+            forks: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -431,6 +475,7 @@ impl Connection {
             handles::HOP if self.parent_ready.initialized() => {
                 super::hops::notice(self, &body);
             }
+            handles::FORK_EXIT => self.fork_exited(&body),
             handles::LOG => self.forward_log(&body),
             handles::CREDIT => match from_body::<(u32, i64)>(&body, &self.settings.decode_limits) {
                 Ok((channel, count)) => self.channels.credit(channel, count),
@@ -546,21 +591,41 @@ impl Connection {
     /// Stop the context: fail its calls with `reason`, close its input (the core
     /// exits at end of stream), then SIGTERM and SIGKILL, each after the grace period.
     pub async fn shutdown(&self, reason: EndReason) {
+        self.shutdown_within(reason, self.settings.shutdown_grace)
+            .await;
+    }
+
+    /// For a context behind a hop: ask the hop to stop it, each step after
+    /// `grace` (zero: SIGKILL at once), leaving its end to the hop's report (so it
+    /// says how the process really ended). `false` for a child of the master.
+    pub async fn stop_through_hop(&self, grace: Duration) -> bool {
+        match &self.carrier {
+            Carrier::Routed { parent, .. } => {
+                super::hops::stop_within(self, parent, grace).await;
+                true
+            }
+            Carrier::Direct(_) => false,
+        }
+    }
+
+    /// [`shutdown`](Self::shutdown) with `grace` instead of the broker's.
+    pub async fn shutdown_within(&self, reason: EndReason, grace: Duration) {
         self.end_all(self.end_with(reason));
         let process = match &self.carrier {
             Carrier::Direct(process) => process,
             Carrier::Routed { parent, .. } => {
-                super::hops::stop(self, parent).await;
+                super::hops::stop_within(self, parent, grace).await;
                 return;
             }
         };
         self.writer.close().await;
-        let grace = self.settings.shutdown_grace;
         if process.wait_timeout(grace).await.is_none() {
             let _ = process.terminate();
             if process.wait_timeout(grace).await.is_none() {
                 let _ = process.kill();
-                process.wait().await;
+                // Bounded: a process stuck in the kernel (or a forked context whose
+                // status only its parent core can report) must not hang shutdown.
+                let _ = process.wait_timeout(EXIT_STATUS_WAIT).await;
             }
         }
     }

@@ -24,5 +24,9 @@ pub const CREDIT: u32 = 9;
 /// them: "ended", "dropped", "stderr" (python/pyfleet_core/parent.py).
 pub const HOP: u32 = 10;
 
+/// Child → parent: a context this child forked has exited: (pid, wait status).
+/// Only python/pyfleet_core/forking.py sends it.
+pub const FORK_EXIT: u32 = 11;
+
 /// Reply handles are allocated from here up; lower numbers are reserved.
 pub const FIRST_DYNAMIC: u32 = 1024;

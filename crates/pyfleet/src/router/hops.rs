@@ -467,10 +467,10 @@ fn not_a_tuple() -> crate::wire::DecodeError {
     }
 }
 
-/// Stop a context behind `parent`: its hop closes its input and escalates; the
-/// end arrives as a notice (or with the hop's own end).
-pub(crate) async fn stop(context: &Connection, parent: &Arc<Connection>) {
-    let grace = context.settings().shutdown_grace;
+/// Ask `parent` to stop `context` (close its input, hang up its terminal,
+/// SIGTERM, SIGKILL, each after `grace`; zero kills at once) and wait, bounded,
+/// for the hop to report its end.
+pub(crate) async fn stop_within(context: &Connection, parent: &Arc<Connection>, grace: Duration) {
     let grace_ms: u64 = grace.as_millis().try_into().unwrap_or(u64::MAX);
     if control(parent.as_ref(), &("stop", context.id(), grace_ms))
         .await

@@ -20,6 +20,10 @@ pub enum ExitStatus {
     /// first: something called `waitpid(-1, …)`, or `SIGCHLD` is set to `SIG_IGN`
     /// (which makes the kernel discard the statuses of all children).
     ReapedElsewhere,
+    /// The process has exited, but it was not this process's child and the parent
+    /// that could have told its status was gone first (a context forked from a
+    /// context that ended before it).
+    Unreported,
 }
 
 impl ExitStatus {
@@ -58,6 +62,12 @@ impl ExitStatus {
             _ => None,
         }
     }
+
+    /// The terminating signal's canonical name (`SIGTERM`, `SIGRTMIN+2`), if a
+    /// signal ended the process.
+    pub fn signal_name(&self) -> Option<String> {
+        self.signal().map(signal_name)
+    }
 }
 
 impl fmt::Display for ExitStatus {
@@ -72,6 +82,10 @@ impl fmt::Display for ExitStatus {
                 signal,
                 core_dumped: true,
             } => write!(f, "killed by {} (core dumped)", signal_name(*signal)),
+            Self::Unreported => f.write_str(
+                "exited; its exit status went to its parent process, which had ended \
+                 (a forked context that outlived the context it was forked from)",
+            ),
             Self::ReapedElsewhere => f.write_str(
                 "exited, but its exit status was collected by other code in this process \
                  (is SIGCHLD ignored, or does something call waitpid(-1)?)",

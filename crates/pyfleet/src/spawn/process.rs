@@ -14,6 +14,10 @@ use super::fds;
 use super::pidfd;
 use super::reaper;
 
+/// How long a [`foreign`](ChildProcess::foreign) process's parent may take to
+/// report its exit status once it has exited.
+pub const FOREIGN_REPORT_WAIT: Duration = Duration::from_secs(1);
+
 /// A child process started by [`spawn`](super::spawn). Cheap to clone; all clones
 /// refer to the same child.
 ///
@@ -34,6 +38,9 @@ pub(crate) struct ChildShared {
     status: Mutex<Option<ExitStatus>>,
     /// Wakes async waiters.
     published: watch::Sender<Option<ExitStatus>>,
+    /// Not this process's child (a context forked by another context): it cannot
+    /// be reaped here; its status arrives through [`ChildProcess::publish_status`].
+    foreign: bool,
 }
 
 impl ChildShared {
@@ -56,7 +63,7 @@ impl ChildShared {
     /// The exit status, reaping the child first if it has exited. Never blocks.
     pub(crate) fn poll_exit(&self) -> Option<ExitStatus> {
         let mut status = self.lock_status();
-        if status.is_none() {
+        if status.is_none() && !self.foreign {
             *status = reaper::reap_if_exited(self.pid);
             if let Some(reaped) = *status {
                 self.published.send_replace(Some(reaped));
@@ -70,6 +77,11 @@ impl ChildShared {
         loop {
             if let Some(status) = self.poll_exit() {
                 return status;
+            }
+            if self.foreign {
+                // waitpid cannot wait for another process's child.
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
             }
             reaper::block_until_exited(self.pid);
         }
@@ -85,9 +97,70 @@ impl ChildProcess {
             pidfd,
             status: Mutex::new(None),
             published: watch::Sender::new(None),
+            foreign: false,
         });
         reaper::start(Arc::clone(&shared));
         ChildProcess { shared }
+    }
+
+    /// A handle on a process that is not this process's child (a context forked
+    /// by a context): signalled through a pidfd when the kernel has them, never
+    /// reaped here; its parent reports its status through
+    /// [`publish_status`](Self::publish_status).
+    ///
+    /// On a tokio runtime, a task watches the pidfd: once the process has exited
+    /// and no report came within [`FOREIGN_REPORT_WAIT`], the status becomes
+    /// [`ExitStatus::Unreported`], so waiting never hangs on a parent that is gone.
+    pub fn foreign(pid: u32) -> ChildProcess {
+        let pid = pid as libc::pid_t;
+        let process = ChildProcess {
+            shared: Arc::new(ChildShared {
+                pid,
+                pidfd: pidfd::open(pid),
+                status: Mutex::new(None),
+                published: watch::Sender::new(None),
+                foreign: true,
+            }),
+        };
+        if let (Ok(runtime), Some(pidfd)) = (
+            tokio::runtime::Handle::try_current(),
+            process.shared.pidfd().and_then(|fd| fd.try_clone().ok()),
+        ) {
+            let watched = process.clone();
+            runtime.spawn(async move {
+                // SAFETY: the OwnedFd (a duplicate of the pidfd) is open, owned by
+                // the AsyncFd from here on, and always names the same descriptor.
+                let registered = unsafe {
+                    tokio::io::unix::AsyncFd::register_with_interest(
+                        pidfd,
+                        tokio::io::Interest::READABLE,
+                    )
+                };
+                let Ok(exited) = registered else {
+                    return;
+                };
+                if exited.readable().await.is_ok()
+                    && watched.wait_timeout(FOREIGN_REPORT_WAIT).await.is_none()
+                {
+                    watched.publish_status(ExitStatus::Unreported);
+                }
+            });
+        }
+        process
+    }
+
+    /// Record how a [`foreign`](Self::foreign) process ended, as its parent
+    /// reported it. The first report wins; a handle on a real child ignores this
+    /// (its own reaper knows better).
+    pub fn publish_status(&self, status: ExitStatus) {
+        if !self.shared.foreign {
+            return;
+        }
+        let mut current = self.shared.lock_status();
+        if current.is_none() {
+            *current = Some(status);
+            self.shared.published.send_replace(Some(status));
+        }
     }
 
     /// The child's process id. Once the child is reaped the number may belong to

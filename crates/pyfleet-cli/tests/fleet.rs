@@ -720,3 +720,54 @@ fn a_chain_of_via_hops_on_the_command_line() {
     let uid: u64 = String::from_utf8_lossy(&id.stdout).trim().parse().unwrap();
     assert_eq!(report["effective"]["uid"], uid, "{report:#}");
 }
+
+#[test]
+fn push_sends_a_file_to_every_selected_host() {
+    let bed = testbed();
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory(dir.path(), &bed);
+    let drop = dir.path().join("drop");
+    std::fs::create_dir(&drop).unwrap();
+    std::fs::set_permissions(&drop, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let local = dir.path().join("payload.bin");
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&local, &content).unwrap();
+    std::fs::set_permissions(&local, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    // The namespace hosts share this machine's file system: three hosts write
+    // the same path at once, each through its own temporary file and rename.
+    let remote = drop.join("payload.bin");
+    let (code, doc, stderr) = json_run(
+        dir.path(),
+        &[
+            "push",
+            "-i",
+            inv.to_str().unwrap(),
+            "--hosts",
+            "ns:down",
+            "--json",
+            local.to_str().unwrap(),
+            remote.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3, "the down host is unreachable: {doc:#}\n{stderr}");
+    let digests: Vec<&str> = bed
+        .netns_names
+        .iter()
+        .map(|name| {
+            let h = host(&doc, name);
+            assert_eq!(h["status"], "ok", "{h:#}");
+            assert_eq!(h["result"]["bytes"], 300_000, "{h:#}");
+            assert_eq!(h["result"]["mode"], "640", "{h:#}");
+            h["result"]["sha256"].as_str().unwrap()
+        })
+        .collect();
+    assert!(digests.windows(2).all(|w| w[0] == w[1]), "{digests:?}");
+    assert_eq!(std::fs::read(&remote).unwrap(), content);
+    assert_eq!(host(&doc, "down")["status"], "unreachable");
+    let leftovers: Vec<_> = std::fs::read_dir(&drop)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "payload.bin")
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}

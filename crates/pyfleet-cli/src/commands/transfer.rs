@@ -12,6 +12,27 @@ use crate::{EXIT_CONTEXT_FAILED, EXIT_REMOTE_ERROR};
 pub struct PushArgs {
     #[command(flatten)]
     interpreter: InterpreterArgs,
+    /// Push to every host PATTERN (--hosts) selects in this inventory, in
+    /// parallel, with a per-host report (see `pyfleet run`).
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "FILE",
+        requires = "hosts",
+        conflicts_with = "via",
+        help_heading = "Fleet"
+    )]
+    inventory: Option<PathBuf>,
+    /// With --inventory: the hosts (names, groups, globs, a:b, a:&b, a:!b).
+    #[arg(
+        long,
+        value_name = "PATTERN",
+        requires = "inventory",
+        help_heading = "Fleet"
+    )]
+    hosts: Option<String>,
+    #[command(flatten)]
+    fleet: crate::fleet::args::RunOptions,
     /// The file to send.
     #[arg(value_name = "LOCAL")]
     local: PathBuf,
@@ -32,11 +53,15 @@ struct ChecksumArg {
 }
 
 impl ChecksumArg {
-    fn options(&self) -> TransferOptions {
-        TransferOptions::new().checksum(match self.checksum.as_str() {
+    fn checksum(&self) -> Checksum {
+        match self.checksum.as_str() {
             "crc32" => Checksum::Crc32,
             _ => Checksum::Sha256,
-        })
+        }
+    }
+
+    fn options(&self) -> TransferOptions {
+        TransferOptions::new().checksum(self.checksum())
     }
 }
 
@@ -55,6 +80,18 @@ pub struct PullArgs {
 }
 
 pub async fn push(args: PushArgs) -> u8 {
+    if let (Some(inventory), Some(hosts)) = (&args.inventory, &args.hosts) {
+        if !args.local.is_file() {
+            eprintln!("pyfleet: {}: not a readable file", args.local.display());
+            return crate::EXIT_USAGE;
+        }
+        let job = crate::fleet::Job::Push {
+            local: args.local.clone(),
+            remote: args.remote.clone(),
+            checksum: args.checksum.checksum(),
+        };
+        return crate::fleet::command::run_on_hosts(inventory, hosts, &args.fleet, job, None).await;
+    }
     let broker = super::cli_broker(None);
     let ctx = match super::start(&broker, &args.interpreter).await {
         Ok(ctx) => ctx,

@@ -1,7 +1,7 @@
 //! Options every fleet command shares: which inventory, which hosts, how many at
 //! once, how long, how to report.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pyfleet_inventory::{HostPlan, Inventory};
@@ -17,6 +17,13 @@ pub struct FleetArgs {
     /// (web:&prod), exclusions (web:!web3); `all` for every host.
     #[arg(value_name = "PATTERN")]
     pub pattern: String,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+/// How a fleet run behaves: parallelism, time bounds, retries, output format.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunOptions {
     /// How many hosts are worked on at once.
     #[arg(short = 'f', long, value_name = "N", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -44,14 +51,14 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
-impl FleetArgs {
-    /// The plans of the selected hosts, or a message for the user.
-    pub fn plans(&self) -> Result<(Inventory, Vec<HostPlan>), String> {
-        let inventory = pyfleet_inventory::load(&self.inventory).map_err(|e| e.to_string())?;
-        let plans = inventory.plans(&self.pattern).map_err(|e| e.to_string())?;
-        Ok((inventory, plans))
-    }
+/// The plans of the hosts `pattern` selects in `inventory`, or a message for the user.
+pub fn plans(inventory: &Path, pattern: &str) -> Result<(Inventory, Vec<HostPlan>), String> {
+    let inventory = pyfleet_inventory::load(inventory).map_err(|e| e.to_string())?;
+    let plans = inventory.plans(pattern).map_err(|e| e.to_string())?;
+    Ok((inventory, plans))
+}
 
+impl RunOptions {
     /// The per-host time bound.
     pub fn host_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout)

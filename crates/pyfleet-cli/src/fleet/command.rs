@@ -17,7 +17,18 @@ pub async fn run_on_fleet(
     job: Job,
     modules: Option<pyfleet::ModuleServer>,
 ) -> u8 {
-    let (_inventory, plans) = match args.plans() {
+    run_on_hosts(&args.inventory, &args.pattern, &args.run, job, modules).await
+}
+
+/// Run `job` on the hosts `pattern` selects in `inventory` and report.
+pub async fn run_on_hosts(
+    inventory: &std::path::Path,
+    pattern: &str,
+    args: &super::args::RunOptions,
+    job: Job,
+    modules: Option<pyfleet::ModuleServer>,
+) -> u8 {
+    let (_inventory, plans) = match super::args::plans(inventory, pattern) {
         Ok(found) => found,
         Err(message) => {
             eprintln!("pyfleet: {message}");

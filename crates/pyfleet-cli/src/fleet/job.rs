@@ -21,6 +21,16 @@ pub enum Job {
     },
     /// Report the interpreter and one round trip's time.
     Ping,
+    /// Send a file (as `pyfleet push` does); the result is its size, mode and
+    /// checksum.
+    Push {
+        /// The file here.
+        local: std::path::PathBuf,
+        /// Where it goes on each host.
+        remote: String,
+        /// How both ends check the copy.
+        checksum: pyfleet::api::Checksum,
+    },
 }
 
 /// What the job gave back.
@@ -56,6 +66,41 @@ impl Job {
                 let value =
                     crate::commands::call::call_dotted(ctx, function, args.clone(), kwargs.clone())
                         .await?;
+                Ok(JobResult {
+                    value: Some(value),
+                    repr: None,
+                    exit: None,
+                })
+            }
+            Job::Push {
+                local,
+                remote,
+                checksum,
+            } => {
+                let options = pyfleet::api::TransferOptions::new().checksum(*checksum);
+                let done =
+                    ctx.push_with(local, remote, &options)
+                        .await
+                        .map_err(|error| match error {
+                            pyfleet::TransferError::Remote(call) => call,
+                            // Local failures and mismatches become a failure of this
+                            // host, named as such.
+                            other => CallError::Remote(pyfleet::RemoteError {
+                                type_name: "TransferError".into(),
+                                message: other.to_string(),
+                                traceback: String::new(),
+                                context: ctx.name().to_string(),
+                            }),
+                        })?;
+                let entry = |key: &str, value: Value| (Value::Str(key.to_string()), value);
+                let value = Value::Dict(vec![
+                    entry(
+                        "bytes",
+                        Value::Int(i64::try_from(done.bytes).unwrap_or(i64::MAX)),
+                    ),
+                    entry("mode", Value::Str(format!("{:o}", done.mode))),
+                    entry(done.checksum.name(), Value::Str(done.digest)),
+                ]);
                 Ok(JobResult {
                     value: Some(value),
                     repr: None,

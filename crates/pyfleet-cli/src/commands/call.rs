@@ -30,10 +30,7 @@ pub struct CallArgs {
 pub async fn run(args: CallArgs) -> u8 {
     let arguments = match parse_call_arguments(&args.args) {
         Ok(arguments) => arguments,
-        Err(message) => {
-            eprintln!("pyfleet: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return super::usage_error(message),
     };
     if resolution_order(&args.function, false).is_empty() {
         eprintln!(
@@ -44,10 +41,7 @@ pub async fn run(args: CallArgs) -> u8 {
     }
     let modules = match args.modules.server(&[]) {
         Ok(modules) => modules,
-        Err(message) => {
-            eprintln!("pyfleet: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return super::usage_error(message),
     };
     let broker = super::cli_broker(modules);
     let ctx = match super::start(&broker, &args.interpreter).await {

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use pyfleet::Program;
 
-use crate::EXIT_USAGE;
 use crate::args::{InterpreterArgs, ModuleArgs};
 use crate::json_out::to_json;
 
@@ -91,17 +90,11 @@ fn program(args: &ExecArgs) -> Result<(Program, Vec<String>, Vec<PathBuf>), Stri
 pub async fn run(args: ExecArgs) -> u8 {
     let (program, program_args, roots) = match program(&args) {
         Ok(found) => found,
-        Err(message) => {
-            eprintln!("pyfleet: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return super::usage_error(message),
     };
     let modules = match args.modules.server(&roots) {
         Ok(modules) => modules,
-        Err(message) => {
-            eprintln!("pyfleet: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return super::usage_error(message),
     };
     let broker = super::cli_broker(modules);
     let ctx = match super::start(&broker, &args.interpreter).await {

@@ -6,7 +6,7 @@ use pyfleet::startup::{InheritEnv, StartupPlan, Verify};
 use pyfleet::{ChildFacts, Value};
 
 use crate::args::InterpreterArgs;
-use crate::{EXIT_CONTEXT_FAILED, EXIT_REMOTE_ERROR, EXIT_USAGE};
+use crate::{EXIT_CONTEXT_FAILED, EXIT_REMOTE_ERROR};
 
 #[derive(clap::Args, Debug)]
 pub struct InspectArgs {
@@ -41,10 +41,7 @@ pub async fn run(mut args: InspectArgs) -> u8 {
     }
     let mut hops = match args.interpreter.hops() {
         Ok(hops) => hops,
-        Err(message) => {
-            eprintln!("pyfleet: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return super::usage_error(message),
     };
     let broker = pyfleet::Broker::new();
     // A chain: the hops before the last are started as usual; the last one is
@@ -68,10 +65,7 @@ pub async fn run(mut args: InspectArgs) -> u8 {
         None => {
             let options = match args.interpreter.local_options() {
                 Ok(options) => options,
-                Err(message) => {
-                    eprintln!("pyfleet: {message}");
-                    return EXIT_USAGE;
-                }
+                Err(message) => return super::usage_error(message),
             };
             match options.plan().await {
                 Ok(plan) => (plan, broker.local(options).await),

@@ -24,6 +24,12 @@ pub fn cli_broker(modules: Option<pyfleet::ModuleServer>) -> Broker {
     }
 }
 
+/// Say what is wrong with the command line; the exit status for it.
+pub fn usage_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!("pyfleet: {message}");
+    EXIT_USAGE
+}
+
 /// Start the interpreter, or say why not.
 pub async fn start(
     broker: &Broker,

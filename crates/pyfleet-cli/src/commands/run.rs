@@ -49,10 +49,7 @@ pub async fn run(args: RunArgs) -> u8 {
                     args: Value::Tuple(arguments.args),
                     kwargs: Value::Dict(arguments.kwargs),
                 },
-                Err(message) => {
-                    eprintln!("pyfleet: {message}");
-                    return EXIT_USAGE;
-                }
+                Err(message) => return super::usage_error(message),
             }
         }
         (None, None) => unreachable!("clap requires -c or -m"),
@@ -64,10 +61,7 @@ pub async fn run(args: RunArgs) -> u8 {
     };
     let modules = match args.modules.server(&cwd) {
         Ok(modules) => modules,
-        Err(message) => {
-            eprintln!("pyfleet: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return super::usage_error(message),
     };
     run_on_fleet(&args.fleet, job, modules).await
 }

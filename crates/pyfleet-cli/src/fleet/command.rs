@@ -9,7 +9,6 @@ use super::passwords;
 use super::report::{HostOutcome, Totals, host_json, human_summary, summary_json};
 use super::runner::{RunSettings, run};
 use super::{FleetArgs, Job};
-use crate::EXIT_USAGE;
 
 /// Run `job` on the hosts `args` selects and report; returns the exit status.
 pub async fn run_on_fleet(
@@ -30,10 +29,7 @@ pub async fn run_on_hosts(
 ) -> u8 {
     let (_inventory, plans) = match super::args::plans(inventory, pattern) {
         Ok(found) => found,
-        Err(message) => {
-            eprintln!("pyfleet: {message}");
-            return EXIT_USAGE;
-        }
+        Err(message) => return crate::commands::usage_error(message),
     };
     let secrets = passwords::gather(&plans);
     let machine = args.json || args.jsonl;

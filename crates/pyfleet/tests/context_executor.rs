@@ -73,26 +73,30 @@ async fn threads_run_calls_at_once_and_match_results_by_id() {
         let ctx = threaded(&broker, &python, 4).await;
         assert_eq!(ctx.executor().await.unwrap(), Executor::Threads(4));
         let started = Instant::now();
-        // The longest first: they finish in the reverse order of their start.
+        // The longest first, so that results arriving out of order must still be
+        // matched to their calls.
         let calls: Vec<_> = (0..4)
-            .map(|tag| ctx.call::<u32>("__main__", "nap", (0.2 * f64::from(4 - tag), tag), ()))
+            .map(|tag| ctx.call::<u32>("__main__", "nap", (0.4 * f64::from(4 - tag), tag), ()))
             .collect();
         let results = within("threaded calls", futures_join(calls)).await;
         assert_eq!(results, vec![0, 1, 2, 3], "{}", python.display());
         let elapsed = started.elapsed();
-        // Serially this is 2 s; at once, the longest (0.8 s).
+        // Serially this is 4 s; at once, the longest (1.6 s).
         assert!(
-            elapsed < Duration::from_millis(1600),
+            elapsed < Duration::from_millis(3200),
             "{elapsed:?} on {}",
             python.display()
         );
+        // All four ran at once: every call started before the first one ended
+        // (which order they then end in depends on when each thread got going).
         let log: Vec<(String, u32)> = ctx.eval("log").await.unwrap();
-        let ends: Vec<u32> = log
-            .iter()
-            .filter(|(what, _)| what == "end")
-            .map(|(_, tag)| *tag)
-            .collect();
-        assert_eq!(ends, vec![3, 2, 1, 0], "{}", python.display());
+        let last_start = log.iter().rposition(|(what, _)| what == "start");
+        let first_end = log.iter().position(|(what, _)| what == "end");
+        assert!(
+            last_start < first_end && first_end.is_some(),
+            "{log:?} on {}",
+            python.display()
+        );
         // A worker loads an on-demand core module: its request is answered
         // through the main thread's mailbox.
         let value: i64 = ctx.eval("6 * 7").await.unwrap();

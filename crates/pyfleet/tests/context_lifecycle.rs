@@ -7,7 +7,6 @@ mod interpreters;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use context_util::{process_running, start, wait_gone, within};
@@ -219,44 +218,8 @@ fn orphan_master_helper() {
 
 #[tokio::test]
 async fn no_python_survives_a_sigkilled_master() {
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pids");
-    let mut helper = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "orphan_master_helper",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(PID_FILE_VAR, &pid_file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !pid_file.exists() {
-        assert!(
-            started.elapsed() < context_util::LIMIT,
-            "the helper never reported its children"
-        );
-        assert!(
-            helper.try_wait().unwrap().is_none(),
-            "the helper exited early"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let pids: Vec<u32> = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect();
-    assert_eq!(pids.len(), 3);
-    assert!(pids.iter().all(|&pid| process_running(pid)));
-    helper.kill().unwrap();
-    helper.wait().unwrap();
-    for pid in pids {
-        within("an orphaned child to exit", wait_gone(pid)).await;
-    }
+    context_util::no_context_outlives_a_sigkilled_master("orphan_master_helper", PID_FILE_VAR, 3)
+        .await;
 }
 
 #[tokio::test]

@@ -499,44 +499,12 @@ fn orphan_chain_master_helper() {
 
 #[tokio::test]
 async fn no_context_of_a_chain_survives_a_sigkilled_master() {
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pids");
-    let mut helper = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "orphan_chain_master_helper",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHAIN_PID_FILE_VAR, &pid_file)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !pid_file.exists() {
-        assert!(
-            started.elapsed() < context_util::LIMIT,
-            "the helper never reported its chain"
-        );
-        assert!(
-            helper.try_wait().unwrap().is_none(),
-            "the helper exited early"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let pids: Vec<u32> = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect();
-    assert_eq!(pids.len(), 4);
-    assert!(pids.iter().all(|&pid| process_running(pid)));
-    helper.kill().unwrap();
-    helper.wait().unwrap();
-    for pid in pids {
-        within("a context of the orphaned chain to exit", wait_gone(pid)).await;
-    }
+    context_util::no_context_outlives_a_sigkilled_master(
+        "orphan_chain_master_helper",
+        CHAIN_PID_FILE_VAR,
+        4,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -111,3 +111,47 @@ pub fn builtins(ctx: &Context) -> &'static str {
         "builtins"
     }
 }
+
+/// Run this test binary's `helper_test` as a separate master (it learns where to
+/// write its contexts' pids from `pid_file_var`), wait for it to report
+/// `expected` live pids, SIGKILL it, and wait until every one of them is gone: no
+/// child outlives a master that dies without cleaning up.
+pub async fn no_context_outlives_a_sigkilled_master(
+    helper_test: &str,
+    pid_file_var: &str,
+    expected: usize,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let mut helper = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", helper_test, "--nocapture", "--test-threads=1"])
+        .env(pid_file_var, &pid_file)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !pid_file.exists() {
+        assert!(
+            started.elapsed() < LIMIT,
+            "{helper_test} never reported its contexts"
+        );
+        assert!(
+            helper.try_wait().unwrap().is_none(),
+            "{helper_test} exited early"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pids: Vec<u32> = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), expected);
+    assert!(pids.iter().all(|&pid| process_running(pid)));
+    helper.kill().unwrap();
+    helper.wait().unwrap();
+    for pid in pids {
+        within("a context of the killed master to exit", wait_gone(pid)).await;
+    }
+}
